@@ -1,0 +1,288 @@
+// The migsim executable: argument parsing and wiring only.
+//   migsim run FILE... [--out DIR] [--jobs N] [--quiet]
+//   migsim validate FILE...
+//   migsim list [algorithms|workloads|presets|scenario]
+// Exit codes: 0 success, 2 bad input (scenario or command line), 1 a run failed.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "analysis/summary.h"
+#include "models/host/hypervisor.h"
+#include "models/migration/algorithm.h"
+#include "models/network/link.h"
+#include "scenarios/batch.h"
+#include "scenarios/run.h"
+#include "scenarios/scenario.h"
+#include "workloads/workload.h"
+
+namespace po = boost::program_options;
+using namespace migsim;
+
+namespace {
+
+constexpr int kExitRunFailed = 1;
+constexpr int kExitBadInput = 2;
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+const char* const kUsage =
+    "usage: migsim <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run FILE... [--out DIR] [--jobs N] [--quiet]\n"
+    "                      run scenario files; write DIR/results.jsonl, DIR/results.csv,\n"
+    "                      DIR/summary.txt and DIR/manifest.json; print a summary table\n"
+    "  validate FILE...    check scenario files (and their sweeps) without running them\n"
+    "  list [algorithms|workloads|presets|scenario]\n"
+    "                      every parameter with its type, default and help\n"
+    "\n"
+    "options:\n"
+    "  --help              this text\n"
+    "  --version           print the version\n"
+    "\n"
+    "exit codes: 0 success, 1 a run failed, 2 bad input\n";
+
+std::vector<std::string> parse_files(const std::vector<std::string>& args, po::options_description& opts,
+                                     po::variables_map& vm) {
+  opts.add_options()("file", po::value<std::vector<std::string>>(), "scenario file");
+  po::positional_options_description pos;
+  pos.add("file", -1);
+  try {
+    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  if (!vm.count("file")) throw UsageError("no scenario files given");
+  return vm["file"].as<std::vector<std::string>>();
+}
+
+std::vector<scenarios::ScenarioPoint> load_all(const std::vector<std::string>& files) {
+  std::vector<scenarios::ScenarioPoint> points;
+  for (const auto& f : files) {
+    auto p = scenarios::load_scenario(f);
+    for (auto& x : p) points.push_back(std::move(x));
+  }
+  return points;
+}
+
+int cmd_validate(const std::vector<std::string>& args) {
+  po::options_description opts("validate");
+  po::variables_map vm;
+  const auto files = parse_files(args, opts, vm);
+  int status = 0;
+  for (const auto& f : files) {
+    try {
+      const auto points = scenarios::load_scenario(f);
+      std::size_t runs = 0;
+      for (const auto& p : points) runs += static_cast<std::size_t>(p.replications);
+      fmt::print("{}: ok ({} point{}, {} run{})\n", f, points.size(), points.size() == 1 ? "" : "s", runs,
+                 runs == 1 ? "" : "s");
+    } catch (const scenarios::ScenarioError& e) {
+      std::cerr << "error: " << e.what() << "\n";
+      status = kExitBadInput;
+    }
+  }
+  return status;
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+int cmd_run(const std::vector<std::string>& args, const std::string& command_line) {
+  po::options_description opts("run");
+  opts.add_options()("out", po::value<std::string>()->default_value("results"), "output directory")(
+      "jobs", po::value<unsigned>()->default_value(std::max(1U, std::thread::hardware_concurrency())),
+      "parallel runs")("quiet", po::bool_switch(), "no summary table, no progress");
+  po::variables_map vm;
+  const auto files = parse_files(args, opts, vm);
+  const unsigned jobs = vm["jobs"].as<unsigned>();
+  if (jobs == 0) throw UsageError("--jobs must be at least 1");
+  const bool quiet = vm["quiet"].as<bool>();
+
+  const auto points = load_all(files);  // all input errors before any run
+  const auto tasks = scenarios::plan_runs(points);
+  const std::filesystem::path out = vm["out"].as<std::string>();
+  std::filesystem::create_directories(out);
+
+  const bool interactive = !quiet && isatty(STDERR_FILENO) && tasks.size() > 1;
+  const auto started = std::chrono::steady_clock::now();
+  const std::string started_utc = utc_now();
+  std::vector<scenarios::Json> records;
+  try {
+    records = scenarios::run_all(tasks, jobs, [&](std::size_t done, std::size_t total) {
+      if (!interactive) return;
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      fmt::print(stderr, "\r[{}/{}] runs done, {:.1f} s elapsed", done, total, elapsed);
+      if (done == total) fmt::print(stderr, "\n");
+    });
+  } catch (const std::exception& e) {
+    if (interactive) fmt::print(stderr, "\n");
+    std::cerr << "error: run failed: " << e.what() << "\n";
+    return kExitRunFailed;
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  std::string jsonl;
+  for (const auto& r : records) jsonl += r.dump() + "\n";
+  write_file(out / "results.jsonl", jsonl);
+  write_file(out / "results.csv", analysis::to_csv(records));
+  const std::string table = analysis::format_table(analysis::summarize(records));
+  write_file(out / "summary.txt", table);
+  char host[256] = "unknown";
+  gethostname(host, sizeof host - 1);
+  const scenarios::Json manifest{
+      {"migsim_version", scenarios::kVersion}, {"command", command_line},     {"files", files},
+      {"started_utc", started_utc},            {"wall_time_s", wall},         {"jobs", jobs},
+      {"runs", records.size()},                {"hostname", host},
+      {"hardware_threads", std::thread::hardware_concurrency()},
+  };
+  write_file(out / "manifest.json", manifest.dump(2) + "\n");
+  if (!quiet) {
+    fmt::print("{}", table);
+    fmt::print("{} runs in {:.2f} s wall time; results in {}/results.jsonl and results.csv\n", records.size(),
+               wall, out.string());
+  }
+  return 0;
+}
+
+void print_params(sim::ParamSet& set) {
+  sim::for_each_param(set, [](const sim::ParamDecl& d) {
+    std::string type = d.type_name();
+    if (!d.unit.empty()) type += " (" + std::string(d.unit) + ")";
+    fmt::print("    {:<22} {:<18} default {:<14} {}\n", d.name, type, d.text(), d.help);
+    fmt::print("    {:<22} {:<18} {:<22} allowed: {}\n", "", "", "", d.allowed());
+  });
+}
+
+template <class P>
+void print_struct(P params) {
+  sim::ParamSetOf<P> set(params);
+  print_params(set);
+}
+
+void list_algorithms() {
+  fmt::print("Algorithms (migration.algorithm); defaults come from host.hypervisor:\n");
+  for (const auto& a : migration::algorithms().entries()) {
+    fmt::print("\n  {}: {}\n", a.name, a.help);
+    for (auto hv : host::hypervisor_names()) {
+      fmt::print("   with hypervisor {}:\n", hv);
+      auto params = a.make_params(hv);
+      print_params(*params);
+    }
+  }
+}
+
+void list_workloads() {
+  fmt::print("Workloads (workload.type):\n");
+  for (const auto& w : workloads::workloads().entries()) {
+    fmt::print("\n  {}: {}\n", w.name, w.help);
+    auto params = w.make_params();
+    print_params(*params);
+  }
+}
+
+void list_presets() {
+  fmt::print("Hypervisor presets (host.hypervisor):\n");
+  for (const auto& h : host::hypervisor_presets()) {
+    fmt::print("\n  {}: {}\n", h.name, h.help);
+    print_struct(h.defaults);
+  }
+  fmt::print("\nLink presets (link.preset; default gigabit):\n");
+  for (const auto& l : net::link_presets()) {
+    fmt::print("\n  {}: {}\n", l.name, l.help);
+    print_struct(l.defaults);
+  }
+}
+
+void list_scenario() {
+  fmt::print("Scenario keys: ");
+  for (auto k : scenarios::kTopLevelKeys) fmt::print("{} ", k);
+  fmt::print(
+      "\n  name, description: text\n  seed: whole number >= 0 (default 1)\n"
+      "  replications: whole number >= 1 (default 1)\n"
+      "  sweep: mapping from section.key (vm.memory, migration.algorithm, ...) to a list of values\n"
+      "\n  vm:\n");
+  print_struct(vm::VmParams{});
+}
+
+int cmd_list(const std::vector<std::string>& args) {
+  const std::string what = args.empty() ? "all" : args[0];
+  if (args.size() > 1) throw UsageError("list takes at most one argument");
+  if (what == "algorithms") list_algorithms();
+  else if (what == "workloads") list_workloads();
+  else if (what == "presets") list_presets();
+  else if (what == "scenario") list_scenario();
+  else if (what == "all") {
+    list_scenario();
+    fmt::print("\n");
+    list_workloads();
+    fmt::print("\n");
+    list_presets();
+    fmt::print("\n");
+    list_algorithms();
+  } else {
+    throw UsageError("unknown list topic '" + what + "': use algorithms, workloads, presets or scenario");
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string command_line = "migsim";
+  for (const auto& a : args) command_line += " " + a;
+  try {
+    if (args.empty()) throw UsageError("no command given");
+    const std::string cmd = args[0];
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (cmd == "--version") {
+      fmt::print("migsim {}\n", scenarios::kVersion);
+      return 0;
+    }
+    for (const auto& a : rest)
+      if (a == "--help" || a == "-h") {
+        std::cout << kUsage;
+        return 0;
+      }
+    if (cmd == "run") return cmd_run(rest, command_line);
+    if (cmd == "validate") return cmd_validate(rest);
+    if (cmd == "list") return cmd_list(rest);
+    throw UsageError("unknown command '" + cmd + "'");
+  } catch (const UsageError& e) {
+    std::cerr << "error: " << e.what() << "\n\n" << kUsage;
+    return kExitBadInput;
+  } catch (const scenarios::ScenarioError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitRunFailed;
+  }
+}

@@ -1,0 +1,45 @@
+// A migration algorithm: a simulation process that moves a running guest over a link and fills a
+// report. One algorithm per file, registered by the same name the scenario uses
+// (`migration.algorithm: pre_copy` -> models/migration/pre_copy.cpp).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "models/migration/report.h"
+#include "models/migration/session.h"
+#include "sim/params.h"
+#include "sim/registry.h"
+#include "sim/simulation.h"
+
+namespace migsim::migration {
+
+class Algorithm {
+ public:
+  virtual ~Algorithm() = default;
+  // The migration as a process. `ctx` and `report` outlive it; the report is complete when
+  // the process ends (it throws if the destination is not up to date).
+  virtual sim::Process run(MigrationContext& ctx, MigrationReport& report) = 0;
+};
+
+struct AlgorithmEntry {
+  std::string_view name;
+  std::string_view help;
+  // Default parameters for a hypervisor preset (its stop rules and stream format).
+  std::function<std::unique_ptr<sim::ParamSet>(std::string_view hypervisor)> make_params;
+  // Builds the algorithm; throws sim::ParamError on inconsistent parameters.
+  std::function<std::unique_ptr<Algorithm>(const sim::ParamSet& params)> make;
+};
+
+using AlgorithmRegistry = sim::Registry<AlgorithmEntry>;
+const AlgorithmRegistry& algorithms();
+
+// Each algorithm file defines one of these; algorithms.cpp calls them all.
+void register_pre_copy(AlgorithmRegistry& registry);
+void register_stop_and_copy(AlgorithmRegistry& registry);
+
+// The StreamFormat preset of each hypervisor (hypervisor-mechanics.md 4.1).
+StreamFormat stream_format_for(std::string_view hypervisor);
+
+}  // namespace migsim::migration

@@ -1,0 +1,171 @@
+// Iterative pre-copy (Clark et al., NSDI 2005) with the stop rules of real hypervisors:
+// Xen 3.x-4.5 xc_domain_save (29 rounds, sent+skipped < 50, 3x memory, PEEK skip), Xen 4.6+
+// migration v2 (5 live sends, <= 50 dirty pages) and QEMU (remaining <= bandwidth x
+// downtime-limit). hypervisor-mechanics.md 1.2, 1.3, 2.2; seed-papers.md 1a, 1b.
+#include <algorithm>
+#include <string>
+
+#include "models/migration/algorithm.h"
+
+namespace migsim::migration {
+namespace {
+
+struct PreCopyParams {
+  std::int64_t max_rounds = 29;
+  std::int64_t min_dirty_pages = 50;
+  double max_factor = 3.0;
+  bool skip_redirtied = true;
+  Duration downtime_limit{};
+  BitRate max_bandwidth{};
+  Duration max_time{};
+  StreamFormat format;
+
+  template <class V>
+  void visit(V& v) {
+    v(sim::param("max_rounds", max_rounds,
+                 "most live rounds, the first full pass included, before stop-and-copy; 0 = no "
+                 "cap (Xen legacy DEF_MAX_ITERS 29; Xen v2 SPP_MAX_ITERATIONS 5)")
+          .at_least(0)
+          .counting("rounds"));
+    v(sim::param("min_dirty_pages", min_dirty_pages,
+                 "stop when a live round had fewer pages than this to send, skipped ones "
+                 "included; 0 = off (Xen legacy: sent+skipped < 50; Xen 4.6 v2: dirty_count <= "
+                 "50, i.e. 51)")
+          .at_least(0)
+          .counting("pages"));
+    v(sim::param("max_factor", max_factor,
+                 "stop when pages sent exceed this many times the guest's pages; 0 = off "
+                 "(Xen legacy DEF_MAX_FACTOR 3)")
+          .at_least(0.0));
+    v(sim::param("skip_redirtied", skip_redirtied,
+                 "before each batch, PEEK the dirty log and skip pending pages dirtied again "
+                 "since the round began: the next round sends them (Xen legacy to_skip)"));
+    v(sim::param("downtime_limit", downtime_limit,
+                 "switch over when pending bytes <= measured bandwidth x this, checked "
+                 "between batches with a dirty-log sync (QEMU downtime-limit, 300 ms); 0 = off")
+          .at_least(Duration{}));
+    v(sim::param("max_bandwidth", max_bandwidth,
+                 "rate cap for the live rounds; the final copy is not capped; 0 = link rate "
+                 "(QEMU max-bandwidth 128 MiB/s; Xen has none)")
+          .at_least(BitRate{}));
+    v(sim::param("max_time", max_time,
+                 "force the switch-over after this long, like virsh migrate --timeout "
+                 "(suspend); 0 = never. Needed when no other rule bounds the rounds")
+          .at_least(Duration{}));
+    format.visit(v);
+  }
+
+  static PreCopyParams for_hypervisor(std::string_view hypervisor) {
+    PreCopyParams p;
+    p.format = stream_format_for(hypervisor);
+    if (hypervisor == "xen-v2") {
+      // RELEASE-4.6.0 xc_sr_save.c: max_iterations = 5; continue while dirty_count > 50.
+      p.max_rounds = 5;
+      p.min_dirty_pages = 51;
+      p.max_factor = 0.0;
+      p.skip_redirtied = false;
+    } else if (hypervisor == "qemu") {
+      // migration/options.c: downtime-limit 300 ms, max-bandwidth 128 MiB/s; no round cap.
+      p.max_rounds = 0;
+      p.min_dirty_pages = 0;
+      p.max_factor = 0.0;
+      p.skip_redirtied = false;
+      p.downtime_limit = Duration::ms(300);
+      p.max_bandwidth = BitRate::bytes_per_second(std::int64_t{128} << 20);
+      p.max_time = Duration::s(3600);
+    }
+    return p;
+  }
+};
+
+class PreCopy final : public Algorithm {
+ public:
+  explicit PreCopy(const PreCopyParams& p) : p_(p) {
+    if (p_.max_rounds == 0 && p_.max_factor == 0.0 && p_.max_time.count_ns() == 0)
+      throw sim::ParamError("max_rounds",
+                            "pre_copy needs a bound on its live phase: set max_rounds, "
+                            "max_factor or max_time above 0");
+  }
+
+  sim::Process run(MigrationContext& ctx, MigrationReport& report) override {
+    MigrationSession s(ctx, p_.format, report);
+    const std::uint64_t guest_pages = s.memory().pages();
+
+    // Log-dirty on (one fetch's cost); every page pending: round 1 is the full copy.
+    co_await s.pause_guest_for(s.log_fetch_time());
+    s.start_dirty_logging();
+    s.begin_round();
+
+    for (;;) {
+      // A live round: send the pending set, batch by batch. With a downtime limit, the round
+      // ends early (QEMU syncs) once what is pending would fit in the downtime.
+      while (s.pending_pages() > 0 && !fits_downtime(s) && !timed_out(s)) {
+        if (p_.skip_redirtied) co_await s.pause_guest_for(s.log_fetch_time());  // PEEK
+        const Batch b = s.take_batch(p_.skip_redirtied);
+        if (b.pages > 0) co_await s.transmit(b, p_.max_bandwidth);
+      }
+      report.stop_reason = round_rule(s.round(), report, guest_pages);
+      if (report.stop_reason.empty() && timed_out(s)) report.stop_reason = "max_time";
+      if (!report.stop_reason.empty()) break;
+
+      co_await s.fetch_dirty_log();  // Xen CLEAN / QEMU sync
+      s.end_round(s.last_fetch().dirty_count);
+      if (p_.downtime_limit.count_ns() > 0 && fits_downtime(s)) {
+        report.stop_reason = "downtime_limit";
+        break;
+      }
+      if (s.pending_pages() == s.last_fetch().newly_pending) s.rewind();  // a fresh pass
+      s.begin_round();
+    }
+
+    co_await s.suspend();
+    co_await s.final_copy();
+    co_await s.transfer_state_and_resume();
+    s.finish();
+  }
+
+ private:
+  // Xen's rules, judged on the live round just finished (xc_domain_save.c L1510-1556).
+  std::string round_rule(const RoundRecord& r, const MigrationReport& report,
+                         std::uint64_t guest_pages) const {
+    if (p_.max_rounds > 0 && r.index >= p_.max_rounds) return "max_rounds";
+    if (p_.min_dirty_pages > 0 &&
+        r.pages_sent + r.pages_skipped < static_cast<std::uint64_t>(p_.min_dirty_pages))
+      return "min_dirty_pages";
+    if (p_.max_factor > 0.0 &&
+        static_cast<double>(report.pages_sent) > p_.max_factor * static_cast<double>(guest_pages))
+      return "max_factor";
+    return {};
+  }
+
+  // QEMU: pending bytes <= measured bandwidth x downtime limit (migration.c L3046, L3126).
+  bool fits_downtime(const MigrationSession& s) const {
+    if (p_.downtime_limit.count_ns() == 0 || s.measured_bandwidth() <= 0.0) return false;
+    return static_cast<double>(s.pending_bytes().count()) <=
+           s.measured_bandwidth() * p_.downtime_limit.seconds();
+  }
+
+  bool timed_out(MigrationSession& s) const {
+    return p_.max_time.count_ns() > 0 && s.now() >= p_.max_time;
+  }
+
+  PreCopyParams p_;
+};
+
+}  // namespace
+
+void register_pre_copy(AlgorithmRegistry& registry) {
+  registry.add(AlgorithmEntry{
+      "pre_copy",
+      "iterative pre-copy with Xen legacy, Xen v2 or QEMU stop rules (from host.hypervisor)",
+      [](std::string_view hypervisor) {
+        return std::make_unique<sim::ParamSetOf<PreCopyParams>>(
+            PreCopyParams::for_hypervisor(hypervisor));
+      },
+      [](const sim::ParamSet& params) -> std::unique_ptr<Algorithm> {
+        return std::make_unique<PreCopy>(
+            dynamic_cast<const sim::ParamSetOf<PreCopyParams>&>(params).value);
+      }});
+}
+
+}  // namespace migsim::migration

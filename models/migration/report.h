@@ -1,0 +1,52 @@
+// What a migration run measured. Names follow QEMU's query-migrate where they overlap
+// (total-time, downtime, transferred, duplicate, normal, dirty-sync-count, expected-downtime).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/units.h"
+
+namespace migsim::migration {
+
+using sim::Bytes;
+using sim::Duration;
+
+struct RoundRecord {
+  int index = 0;               // 1 = first (full) pass
+  bool final = false;          // the stop-and-copy round, guest paused
+  Duration start{};            // from migration start
+  Duration duration{};         // until the dirty-log fetch that closed it (final: last page sent)
+  std::uint64_t pages_sent = 0;
+  std::uint64_t pages_skipped = 0;   // re-dirtied before their batch (Xen legacy to_skip)
+  std::uint64_t pages_zero = 0;      // sent as zero-page records
+  std::uint64_t pages_dirtied = 0;   // distinct pages the guest dirtied during the round
+  Bytes bytes{};                     // on the wire, framing included
+  double bandwidth_bps = 0.0;        // achieved: bytes x 8 / duration
+  Duration expected_downtime{};      // pages pending after the round / measured bandwidth
+};
+
+struct MigrationReport {
+  Duration total_time{};
+  Duration downtime{};
+  Duration downtime_suspend{};
+  Duration downtime_final_copy{};  // final dirty-log fetch + remaining pages
+  Duration downtime_state{};       // device/vCPU state + the last byte's latency
+  Duration downtime_resume{};
+
+  Bytes bytes_first_pass{};  // page payload sent for the first time
+  Bytes bytes_resent{};      // page payload of pages sent before
+  Bytes bytes_framing{};     // page and batch headers, zero-page records
+  Bytes bytes_state{};
+  Bytes bytes_total() const { return bytes_first_pass + bytes_resent + bytes_framing + bytes_state; }
+
+  std::uint64_t pages_sent = 0;
+  std::uint64_t pages_zero = 0;    // QEMU "duplicate"
+  std::uint64_t pages_skipped = 0;
+  std::uint64_t dirty_syncs = 0;   // dirty-log fetches that fed the pending set
+  std::string stop_reason;         // which rule ended the live phase
+  std::vector<RoundRecord> rounds;
+};
+
+}  // namespace migsim::migration

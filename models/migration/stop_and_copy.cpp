@@ -1,0 +1,50 @@
+// Stop-and-copy: suspend the guest, send every page and the device state, resume at the
+// destination. The baseline every live algorithm is measured against (Clark et al. 2005 §3).
+#include "models/migration/algorithm.h"
+
+namespace migsim::migration {
+namespace {
+
+struct StopAndCopyParams {
+  StreamFormat format;
+  template <class V>
+  void visit(V& v) {
+    format.visit(v);
+  }
+};
+
+class StopAndCopy final : public Algorithm {
+ public:
+  explicit StopAndCopy(const StopAndCopyParams& p) : p_(p) {}
+
+  sim::Process run(MigrationContext& ctx, MigrationReport& report) override {
+    MigrationSession s(ctx, p_.format, report);
+    co_await s.suspend();
+    s.start_dirty_logging();  // every page pending; the guest is already stopped
+    report.stop_reason = "stop_and_copy";
+    co_await s.final_copy(/*fetch_log=*/false);
+    co_await s.transfer_state_and_resume();
+    s.finish();
+  }
+
+ private:
+  StopAndCopyParams p_;
+};
+
+}  // namespace
+
+void register_stop_and_copy(AlgorithmRegistry& registry) {
+  registry.add(AlgorithmEntry{
+      "stop_and_copy",
+      "suspend the guest, copy all memory and state, resume at the destination",
+      [](std::string_view hypervisor) {
+        return std::make_unique<sim::ParamSetOf<StopAndCopyParams>>(
+            StopAndCopyParams{stream_format_for(hypervisor)});
+      },
+      [](const sim::ParamSet& params) -> std::unique_ptr<Algorithm> {
+        return std::make_unique<StopAndCopy>(
+            dynamic_cast<const sim::ParamSetOf<StopAndCopyParams>&>(params).value);
+      }});
+}
+
+}  // namespace migsim::migration

@@ -1,0 +1,70 @@
+// A point-to-point link carrying the migration stream: raw bandwidth, one-way latency and the
+// goodput efficiency left after Ethernet/IP/TCP framing (1448/1538 = 94.15% at MTU 1500 with
+// TCP timestamps, hypervisor-mechanics.md 4.2). Transfers are serialised FIFO, so several
+// senders can share one link; streaming transfers pay latency once, when the last byte lands.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/params.h"
+#include "sim/simulation.h"
+#include "sim/units.h"
+
+namespace migsim::net {
+
+using sim::BitRate;
+using sim::Bytes;
+using sim::Duration;
+
+struct LinkParams {
+  BitRate bandwidth = BitRate::bits_per_second(1000000000);
+  Duration latency = Duration::us(100);
+  double efficiency = 0.9415;
+
+  template <class V>
+  void visit(V& v) {
+    v(sim::param("bandwidth", bandwidth, "raw line rate")
+          .above(BitRate::bits_per_second(0)));
+    v(sim::param("latency", latency, "one-way latency").at_least(Duration{}));
+    v(sim::param("efficiency", efficiency,
+                 "fraction of the line rate left for the migration stream after Ethernet, IP "
+                 "and TCP overhead (0.9415 at MTU 1500 with TCP timestamps)")
+          .above(0.0)
+          .at_most(1.0));
+  }
+  // bandwidth x efficiency, rounded to a whole bit/s.
+  BitRate goodput() const;
+};
+
+struct LinkPreset {
+  std::string_view name;
+  std::string_view help;
+  LinkParams defaults;
+};
+const std::vector<LinkPreset>& link_presets();
+const LinkPreset* find_link_preset(std::string_view name);
+std::vector<std::string_view> link_preset_names();
+
+class Link {
+ public:
+  Link(sim::Simulation& sim, const LinkParams& params);
+
+  BitRate goodput() const { return goodput_; }
+  Duration latency() const { return latency_; }
+  Bytes bytes_carried() const { return carried_; }
+
+  // Awaitable: pushes `bytes` at min(goodput, cap) (cap 0 = no cap) once earlier transfers have
+  // left; resumes the caller when the last byte has left the sender. Arrival is latency later.
+  sim::Simulation::Sleep send(Bytes bytes, BitRate cap = BitRate{});
+
+ private:
+  sim::Simulation& sim_;
+  BitRate goodput_;
+  Duration latency_;
+  Duration busy_until_{};
+  Bytes carried_{};
+};
+
+}  // namespace migsim::net

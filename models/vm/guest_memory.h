@@ -1,0 +1,99 @@
+// Guest RAM as the migration sees it: one bit per page in each of four word-packed bitmaps.
+//   dirty log  - the hypervisor's log-dirty bitmap (Xen shadow op / KVM dirty log);
+//   data       - content class: 1 = data, 0 = all-zero page (QEMU sends those as 9-byte records);
+//   stale      - "the destination does not hold this page's latest version": set by every guest
+//                write, cleared when the page's content is captured for sending. Independent of
+//                the dirty log, so it proves a migration correct: at the end nothing may be stale;
+//   sent_ever  - the page has been sent at least once (splits first-pass from re-sent bytes).
+// Four bits per page in all, well under the one-byte budget.
+#pragma once
+
+#include <cstdint>
+
+#include "sim/bitmap.h"
+#include "sim/params.h"
+#include "sim/random.h"
+#include "sim/units.h"
+
+namespace migsim::vm {
+
+using sim::Bytes;
+
+struct VmParams {
+  Bytes memory = Bytes{std::int64_t{1} << 30};
+  Bytes page_size = Bytes{4096};
+  double zero_fraction = 0.0;
+  bool track_stale = true;
+
+  template <class V>
+  void visit(V& v) {
+    v(sim::param("memory", memory, "guest RAM size; a whole number of pages")
+          .at_least(Bytes{4096})
+          .at_most(Bytes{std::int64_t{1} << 42}));
+    v(sim::param("page_size", page_size, "guest page size (4KiB on x86)")
+          .at_least(Bytes{512})
+          .at_most(Bytes{std::int64_t{1} << 30}));
+    v(sim::param("zero_fraction", zero_fraction,
+                 "fraction of pages that are all-zero when migration starts (chosen at random "
+                 "from stream 'vm.content'); a page the guest writes holds data")
+          .at_least(0.0)
+          .at_most(1.0));
+    v(sim::param("track_stale", track_stale,
+                 "keep the 1-bit-per-page destination-staleness record and fail the run if any "
+                 "page is stale when the migration ends"));
+  }
+};
+
+// Result of fetching the dirty log.
+struct LogFetch {
+  std::uint64_t dirty_count = 0;   // pages marked in the log (Xen stats.dirty_count)
+  std::uint64_t newly_pending = 0; // of those, pages not already pending (QEMU's count)
+};
+
+class GuestMemory {
+ public:
+  using Word = sim::Bitmap::Word;
+
+  // Throws sim::ParamError when memory is not a whole number of pages.
+  GuestMemory(const VmParams& params, std::uint64_t seed, std::uint64_t replicate);
+  // The checks the constructor makes, without allocating anything.
+  static void validate(const VmParams& params);
+
+  std::uint64_t pages() const { return pages_; }
+  Bytes page_size() const { return page_size_; }
+  Bytes memory() const { return page_size_ * static_cast<std::int64_t>(pages_); }
+  std::uint64_t word_count() const { return log_.word_count(); }
+
+  // --- guest side: called by workloads for the writes the guest makes ---
+  void write_range(std::uint64_t first, std::uint64_t count);
+  void write_page(std::uint64_t page);
+  void write_mask(std::uint64_t word_index, Word mask);
+
+  // --- hypervisor side: the dirty log ---
+  // Xen CLEAN / QEMU sync: ORs the log into `pending`, then clears the log.
+  LogFetch fetch_and_clear(sim::Bitmap& pending);
+  // Xen PEEK of one word: reads the log without modifying it.
+  Word peek(std::uint64_t word_index) const { return log_.word(word_index); }
+  // Clears the log without reading it (enabling log-dirty mode at the start of migration).
+  void clear_log() { log_.clear_all(); }
+  std::uint64_t log_count() const { return log_.count(); }
+
+  // --- content and destination state ---
+  Word data_word(std::uint64_t word_index) const { return data_.word(word_index); }
+  // The content of the pages in `mask` (word `word_index`) is captured for sending now.
+  void capture(std::uint64_t word_index, Word mask);
+  // Pages in `mask` that had been sent before (for first-pass vs re-sent accounting).
+  Word sent_before(std::uint64_t word_index, Word mask) const { return sent_ever_.word(word_index) & mask; }
+  bool tracks_stale() const { return track_stale_; }
+  std::uint64_t stale_count() const { return stale_.count(); }
+  std::uint64_t first_stale_page() const { return stale_.find_next(0); }
+  std::uint64_t zero_page_count() const { return pages_ - data_.count(); }
+
+ private:
+  std::uint64_t pages_;
+  Bytes page_size_;
+  bool track_stale_;
+  sim::Bitmap log_, data_, stale_, sent_ever_;
+};
+
+}  // namespace migsim::vm

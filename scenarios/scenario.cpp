@@ -1,0 +1,369 @@
+#include "scenarios/scenario.h"
+
+#include <algorithm>
+
+#include "models/migration/algorithm.h"
+#include "workloads/workload.h"
+
+namespace migsim::scenarios {
+
+const std::vector<std::string_view> kTopLevelKeys{"name", "description", "seed", "replications", "vm",
+                                                  "workload", "link", "host", "migration", "sweep"};
+
+namespace {
+
+std::string join(const std::vector<std::string_view>& words) {
+  std::string s;
+  for (auto w : words) s += (s.empty() ? "" : ", ") + std::string(w);
+  return s;
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string_view>& options) {
+  std::vector<std::string> c(options.begin(), options.end());
+  if (auto m = sim::closest_match(word, c)) return " (did you mean " + *m + "?)";
+  return {};
+}
+
+// Reads one section's parameters from its mapping, strictly.
+class SectionReader {
+ public:
+  SectionReader(const std::string& file, const ConfigNode& section, std::string path)
+      : file_(file), section_(section), path_(std::move(path)) {}
+
+  // Reads every declared parameter present in the section.
+  template <class Visitable>
+  void read(Visitable& params) {
+    struct V final : sim::ParamVisitor {
+      SectionReader* r;
+      explicit V(SectionReader* rr) : r(rr) {}
+      void visit(const sim::ParamDecl& d) override { r->read_one(d); }
+    } v(this);
+    params.visit(v);
+  }
+  void read_set(sim::ParamSet& set) {
+    sim::for_each_param(set, [this](const sim::ParamDecl& d) { read_one(d); });
+  }
+  void accept_key(std::string_view key) { known_.push_back(key); }
+
+  // Every key in the section must have been read or accepted.
+  void reject_unknown() const {
+    for (const auto& e : section_.map) {
+      if (std::find(known_.begin(), known_.end(), e.key) != known_.end()) continue;
+      std::string msg = "unknown key '" + e.key + "'" + did_you_mean(e.key, known_) +
+                        "; allowed keys: " + join(known_);
+      if (e.value.from_sweep) msg += " (set by sweep)";
+      throw ScenarioError(file_, e.key_line, path_ + "." + e.key, msg);
+    }
+  }
+
+  // Reads a string selector such as workload.type from a fixed set of words.
+  std::string selector(std::string_view key, const std::vector<std::string_view>& allowed,
+                       bool required, std::string_view fallback = {}) {
+    known_.push_back(key);
+    const ConfigNode::Entry* e = section_.find_entry(key);
+    if (e == nullptr) {
+      if (required)
+        throw ScenarioError(file_, section_.line, path_ + "." + std::string(key),
+                            "missing required key '" + std::string(key) + "'; one of: " + join(allowed));
+      return std::string(fallback);
+    }
+    if (e->value.kind != ConfigNode::Kind::kScalar)
+      throw ScenarioError(file_, e->value.line, path_ + "." + e->key,
+                          "expected one of: " + join(allowed) + "; got " + e->value.kind_name());
+    if (std::find(allowed.begin(), allowed.end(), e->value.scalar) == allowed.end())
+      throw ScenarioError(file_, e->value.line, path_ + "." + e->key,
+                          "'" + e->value.scalar + "' is not one of: " + join(allowed) +
+                              did_you_mean(e->value.scalar, allowed));
+    return e->value.scalar;
+  }
+
+  [[noreturn]] void fail_param(const sim::ParamError& e) const {
+    const ConfigNode::Entry* entry = section_.find_entry(e.key());
+    const int line = entry ? entry->value.line : section_.line;
+    throw ScenarioError(file_, line, path_ + "." + e.key(), e.what());
+  }
+
+ private:
+  void read_one(const sim::ParamDecl& d) {
+    known_.push_back(d.name);
+    const ConfigNode::Entry* e = section_.find_entry(d.name);
+    if (e == nullptr) return;
+    const std::string path = path_ + "." + e->key;
+    const std::string allowed = "allowed: " + d.allowed();
+    if (e->value.kind != ConfigNode::Kind::kScalar)
+      throw ScenarioError(file_, e->value.line, path, "expected " + d.allowed() + "; got " + e->value.kind_name());
+    std::string error;
+    if (!d.parse(e->value.scalar, error))
+      throw ScenarioError(file_, e->value.line, path, error + " (" + allowed + ")");
+    if (std::string c = d.check(); !c.empty()) throw ScenarioError(file_, e->value.line, path, c);
+  }
+
+  const std::string& file_;
+  const ConfigNode& section_;
+  std::string path_;
+  std::vector<std::string_view> known_;
+};
+
+const ConfigNode& section_or_empty(const ConfigNode& root, std::string_view key, const std::string& file) {
+  static const ConfigNode empty = [] {
+    ConfigNode n;
+    n.kind = ConfigNode::Kind::kMap;
+    return n;
+  }();
+  const ConfigNode::Entry* e = root.find_entry(key);
+  if (e == nullptr) return empty;
+  if (e->value.kind != ConfigNode::Kind::kMap)
+    throw ScenarioError(file, e->value.line, std::string(key),
+                        "expected a mapping of parameters; got " + e->value.kind_name());
+  return e->value;
+}
+
+std::int64_t read_integer(const ConfigNode& root, std::string_view key, std::int64_t fallback,
+                          std::int64_t min, const std::string& file) {
+  const ConfigNode::Entry* e = root.find_entry(key);
+  if (e == nullptr) return fallback;
+  std::int64_t v = 0;
+  auto decl = sim::param(key, v, "").at_least(min).decl();
+  std::string error;
+  if (e->value.kind != ConfigNode::Kind::kScalar || !decl.parse(e->value.scalar, error))
+    throw ScenarioError(file, e->value.line, std::string(key), "expected " + decl.allowed());
+  if (std::string c = decl.check(); !c.empty()) throw ScenarioError(file, e->value.line, std::string(key), c);
+  return v;
+}
+
+ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
+  ScenarioPoint p;
+  p.file = file;
+  for (const auto& e : root.map) {
+    if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), e.key) == kTopLevelKeys.end())
+      throw ScenarioError(file, e.key_line, e.key,
+                          "unknown key '" + e.key + "'" + did_you_mean(e.key, kTopLevelKeys) +
+                              "; allowed keys: " + join(kTopLevelKeys));
+  }
+  for (std::string_view text_key : {"name", "description"}) {
+    if (const auto* e = root.find_entry(text_key); e && e->value.kind != ConfigNode::Kind::kScalar)
+      throw ScenarioError(file, e->value.line, e->key, "expected a text; got " + e->value.kind_name());
+  }
+  if (const ConfigNode* n = root.find("name")) p.name = n->scalar;
+  p.seed = read_integer(root, "seed", 1, 0, file);
+  p.replications = read_integer(root, "replications", 1, 1, file);
+
+  {
+    SectionReader r(file, section_or_empty(root, "vm", file), "vm");
+    r.read(p.vm);
+    r.reject_unknown();
+    try {
+      vm::GuestMemory::validate(p.vm);
+    } catch (const sim::ParamError& e) {
+      r.fail_param(e);
+    }
+  }
+  {
+    const ConfigNode& section = section_or_empty(root, "link", file);
+    SectionReader r(file, section, "link");
+    p.link_preset = r.selector("preset", net::link_preset_names(), false, "gigabit");
+    p.link = net::find_link_preset(p.link_preset)->defaults;
+    r.read(p.link);
+    r.reject_unknown();
+  }
+  {
+    const ConfigNode& section = section_or_empty(root, "host", file);
+    SectionReader r(file, section, "host");
+    p.hypervisor = r.selector("hypervisor", host::hypervisor_names(), true);
+    p.host = host::find_hypervisor(p.hypervisor)->defaults;
+    r.read(p.host);
+    r.reject_unknown();
+  }
+  const std::uint64_t pages = static_cast<std::uint64_t>(p.vm.memory.count() / p.vm.page_size.count());
+  {
+    const ConfigNode& section = section_or_empty(root, "workload", file);
+    SectionReader r(file, section, "workload");
+    p.workload_type = r.selector("type", workloads::workloads().names(), true);
+    const auto* entry = workloads::workloads().find(p.workload_type);
+    p.workload = entry->make_params();
+    r.read_set(*p.workload);
+    r.reject_unknown();
+    try {
+      (void)entry->make(*p.workload, workloads::WorkloadContext{pages, p.vm.page_size, 0, 0});
+    } catch (const sim::ParamError& e) {
+      r.fail_param(e);
+    }
+  }
+  {
+    const ConfigNode& section = section_or_empty(root, "migration", file);
+    SectionReader r(file, section, "migration");
+    p.algorithm = r.selector("algorithm", migration::algorithms().names(), true);
+    const auto* entry = migration::algorithms().find(p.algorithm);
+    p.migration = entry->make_params(p.hypervisor);
+    r.read_set(*p.migration);
+    r.reject_unknown();
+    try {
+      (void)entry->make(*p.migration);
+    } catch (const sim::ParamError& e) {
+      r.fail_param(e);
+    }
+  }
+  return p;
+}
+
+// Sets the node at dotted `path` in `root` to `value`, creating mappings on the way.
+void assign(ConfigNode& root, const std::string& path, const ConfigNode& value, int key_line,
+            const std::string& file) {
+  ConfigNode* node = &root;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t dot = path.find('.', start);
+    const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (key.empty()) throw ScenarioError(file, key_line, "sweep." + path, "empty segment in sweep path");
+    if (node->kind == ConfigNode::Kind::kNull) node->kind = ConfigNode::Kind::kMap;
+    if (node->kind != ConfigNode::Kind::kMap)
+      throw ScenarioError(file, key_line, "sweep." + path,
+                          "unknown sweep path: '" + key + "' is inside a value, not a section");
+    ConfigNode* child = node->find(key);
+    if (child == nullptr) {
+      node->map.push_back({key, key_line, 1, ConfigNode{}});
+      child = &node->map.back().value;
+      child->line = key_line;
+      child->from_sweep = true;
+    }
+    if (dot == std::string::npos) {
+      *child = value;
+      child->from_sweep = true;
+      return;
+    }
+    node = child;
+    start = dot + 1;
+  }
+}
+
+// Checks a sweep path names a declared key before anything is expanded.
+void check_sweep_path(const std::string& path, int line, const std::string& file) {
+  const std::size_t dot = path.find('.');
+  const std::string section = path.substr(0, dot);
+  static const std::vector<std::string_view> sweepable{"seed", "vm", "workload", "link", "host", "migration"};
+  if (std::find(sweepable.begin(), sweepable.end(), section) == sweepable.end())
+    throw ScenarioError(file, line, "sweep." + path,
+                        "unknown sweep path '" + path + "': it must start with one of: " + join(sweepable) +
+                            did_you_mean(section, sweepable));
+  if ((section == "seed") != (dot == std::string::npos) ||
+      (dot != std::string::npos && path.find('.', dot + 1) != std::string::npos))
+    throw ScenarioError(file, line, "sweep." + path,
+                        "unknown sweep path '" + path + "': write section.key, such as vm.memory");
+}
+
+}  // namespace
+
+std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::string& file) {
+  if (root.kind != ConfigNode::Kind::kMap)
+    throw ScenarioError(file, root.line, "",
+                        "a scenario is a mapping with keys " + join(kTopLevelKeys) + "; got " + root.kind_name());
+  ConfigNode base = root;
+  struct Axis {
+    std::string path;
+    int line;
+    std::vector<ConfigNode> values;
+  };
+  std::vector<Axis> axes;
+  if (const ConfigNode::Entry* sweep = root.find_entry("sweep")) {
+    if (sweep->value.kind != ConfigNode::Kind::kMap)
+      throw ScenarioError(file, sweep->value.line, "sweep",
+                          "expected a mapping from dotted key paths (vm.memory) to lists of values");
+    for (const auto& e : sweep->value.map) {
+      check_sweep_path(e.key, e.key_line, file);
+      if (e.value.kind != ConfigNode::Kind::kSeq || e.value.seq.empty())
+        throw ScenarioError(file, e.value.line, "sweep." + e.key, "expected a non-empty list of values");
+      for (const auto& v : e.value.seq)
+        if (v.kind != ConfigNode::Kind::kScalar)
+          throw ScenarioError(file, v.line, "sweep." + e.key, "sweep values must be single values, not " + v.kind_name());
+      axes.push_back({e.key, e.key_line, e.value.seq});
+    }
+    base.map.erase(std::find_if(base.map.begin(), base.map.end(),
+                                [](const ConfigNode::Entry& en) { return en.key == "sweep"; }));
+  }
+  std::size_t total = 1;
+  for (const auto& a : axes) {
+    total *= a.values.size();
+    if (total > 1000000) throw ScenarioError(file, a.line, "sweep", "the sweep expands to more than 1,000,000 points");
+  }
+  std::vector<ScenarioPoint> points;
+  points.reserve(total);
+  for (std::size_t i = 0; i < total; ++i) {
+    ConfigNode tree = base;
+    std::vector<std::pair<std::string, std::string>> values;
+    std::size_t rest = i;
+    // The first axis varies slowest.
+    for (std::size_t a = axes.size(); a-- > 0;) {
+      const auto& axis = axes[a];
+      const ConfigNode& v = axis.values[rest % axis.values.size()];
+      rest /= axis.values.size();
+      assign(tree, axis.path, v, axis.line, file);
+      values.emplace_back(axis.path, v.scalar);
+    }
+    std::reverse(values.begin(), values.end());
+    ScenarioPoint p = load_point(tree, file);
+    p.index = i;
+    p.sweep_values = std::move(values);
+    points.push_back(std::move(p));
+  }
+  return points;
+}
+
+std::vector<ScenarioPoint> load_scenario(const std::string& path) {
+  return expand_scenario(load_config_file(path), path);
+}
+
+namespace {
+
+Json param_json(const sim::ParamDecl& d) {
+  return std::visit(
+      [&](auto* v) -> Json {
+        using T = std::remove_pointer_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, double> || std::is_same_v<T, std::int64_t> ||
+                      std::is_same_v<T, bool> || std::is_same_v<T, std::string>)
+          return Json(*v);
+        else
+          return Json(d.text());
+      },
+      d.value);
+}
+
+template <class Visitable>
+Json section_json(Visitable& params) {
+  Json out = Json::object();
+  sim::for_each_param_of(params, [&](const sim::ParamDecl& d) { out[std::string(d.name)] = param_json(d); });
+  return out;
+}
+
+Json set_json(sim::ParamSet& set) {
+  Json out = Json::object();
+  sim::for_each_param(set, [&](const sim::ParamDecl& d) { out[std::string(d.name)] = param_json(d); });
+  return out;
+}
+
+}  // namespace
+
+Json ScenarioPoint::resolved() const {
+  Json j = Json::object();
+  if (!name.empty()) j["name"] = name;
+  j["seed"] = seed;
+  j["replications"] = replications;
+  vm::VmParams vm_copy = vm;
+  j["vm"] = section_json(vm_copy);
+  Json w = {{"type", workload_type}};
+  w.update(set_json(*workload));
+  j["workload"] = w;
+  net::LinkParams link_copy = link;
+  Json l = {{"preset", link_preset}};
+  l.update(section_json(link_copy));
+  j["link"] = l;
+  host::HostParams host_copy = host;
+  Json h = {{"hypervisor", hypervisor}};
+  h.update(section_json(host_copy));
+  j["host"] = h;
+  Json m = {{"algorithm", algorithm}};
+  m.update(set_json(*migration));
+  j["migration"] = m;
+  return j;
+}
+
+}  // namespace migsim::scenarios

@@ -1,0 +1,52 @@
+// A scenario: what to migrate (vm, workload), over what (link), from where (host), how
+// (migration), with sweeps and replications. A file expands to points (one per sweep
+// combination); each point runs `replications` times with streams derived from (seed, replicate).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/host/hypervisor.h"
+#include "models/network/link.h"
+#include "models/vm/guest_memory.h"
+#include "scenarios/config_tree.h"
+#include "sim/params.h"
+
+namespace migsim::scenarios {
+
+using Json = nlohmann::ordered_json;
+
+struct ScenarioPoint {
+  std::string file;
+  std::string name;
+  std::size_t index = 0;  // position in the file's sweep expansion
+  std::vector<std::pair<std::string, std::string>> sweep_values;  // dotted path -> value text
+  std::int64_t seed = 1;
+  std::int64_t replications = 1;
+  vm::VmParams vm;
+  std::string workload_type;
+  std::unique_ptr<sim::ParamSet> workload;
+  std::string link_preset;
+  net::LinkParams link;
+  std::string hypervisor;
+  host::HostParams host;
+  std::string algorithm;
+  std::unique_ptr<sim::ParamSet> migration;
+
+  // Every parameter with defaults filled in and units normalised; itself a valid scenario.
+  Json resolved() const;
+};
+
+// Loads a scenario file and expands its sweep. Throws ScenarioError on any bad input.
+std::vector<ScenarioPoint> load_scenario(const std::string& path);
+// Same, from an already-parsed tree (tests).
+std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::string& file);
+
+// The sections and keys a scenario accepts, for `migsim list` and the docs.
+extern const std::vector<std::string_view> kTopLevelKeys;
+
+}  // namespace migsim::scenarios

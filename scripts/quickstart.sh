@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to results: installs what is missing, builds the
+# release preset, runs the default scenario suite (printing the summary table) and draws the figure.
+# Usage: scripts/quickstart.sh [OUT_DIR]   (default: results/default-suite)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-results/default-suite}
+
+scripts/setup.sh
+cmake --preset release >/dev/null
+cmake --build --preset release -j 2 --target migsim
+build/release/cli/migsim run scenarios/default-suite.yaml --out "$out" --jobs 2
+/usr/bin/python3 analysis/plot_results.py "$out/results.jsonl" --out "$out/figure"
+echo "results: $out/results.jsonl $out/results.csv; figure: $out/figure.png $out/figure.pdf"

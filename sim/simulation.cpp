@@ -1,0 +1,65 @@
+#include "sim/simulation.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace migsim::sim {
+
+void Process::FinalAwaiter::await_suspend(Handle h) noexcept { h.promise().sim->process_finished(h); }
+
+void Process::promise_type::unhandled_exception() { sim->process_failed(std::current_exception()); }
+
+Simulation::~Simulation() {
+  for (auto h : live_) h.destroy();
+}
+
+void Simulation::schedule(Duration at, Band band, Callback fn, void* context) {
+  if (at < now_) {
+    throw std::logic_error("event scheduled in the past: at " + std::to_string(at.count_ns()) +
+                           "ns, now " + std::to_string(now_.count_ns()) + "ns");
+  }
+  const std::uint64_t order = (static_cast<std::uint64_t>(band) << 56) | sequence_++;
+  queue_.push(Event{at.count_ns(), order, fn, context});
+}
+
+void Simulation::spawn(Process process) {
+  auto h = std::exchange(process.handle_, {});
+  h.promise().sim = this;
+  live_.push_back(h);
+  schedule(now_, Band::kNormal, h);
+}
+
+void Simulation::process_finished(Process::Handle h) noexcept {
+  live_.erase(std::find(live_.begin(), live_.end(), h));
+  h.destroy();
+}
+
+void Simulation::process_failed(std::exception_ptr e) noexcept {
+  if (!error_) error_ = e;
+}
+
+void Simulation::step() {
+  const Event e = queue_.top();
+  queue_.pop();
+  now_ = Duration::ns(e.time);
+  ++events_processed_;
+  e.fn(e.context);
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+}
+
+void Simulation::run() {
+  while (!queue_.empty()) step();
+}
+
+void Simulation::run_until(Duration until) {
+  while (!queue_.empty() && queue_.top().time <= until.count_ns()) step();
+  if (until > now_) now_ = until;
+}
+
+void Signal::notify(Band band) {
+  for (auto h : waiters_) sim_->schedule(sim_->now(), band, h);
+  waiters_.clear();
+}
+
+}  // namespace migsim::sim

@@ -1,0 +1,220 @@
+// The discrete-event kernel: integer-nanosecond time, an event queue ordered by
+// (time, priority band, insertion sequence), and processes written as C++20 coroutines
+// (SimCpp20 style): a process `co_await`s `sim.sleep(d)`, a `Signal`, or another `Task`.
+// A Simulation is an ordinary object: no global state, so independent simulations run on
+// parallel threads.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <queue>
+#include <utility>
+#include <vector>
+
+#include "sim/units.h"
+
+namespace migsim::sim {
+
+// Among events at the same instant, lower bands run first; within a band, insertion order.
+enum class Band : std::uint8_t { kUrgent = 0, kNormal = 1, kLate = 2 };
+
+class Simulation;
+
+// A top-level simulation process. Create one by calling a coroutine that returns Process, then
+// hand it to Simulation::spawn. Exceptions escaping the process are rethrown by run().
+class Process {
+ public:
+  struct promise_type;
+  using Handle = std::coroutine_handle<promise_type>;
+
+  struct FinalAwaiter {
+    bool await_ready() noexcept { return false; }
+    void await_suspend(Handle h) noexcept;
+    void await_resume() noexcept {}
+  };
+  struct promise_type {
+    Simulation* sim = nullptr;
+    Process get_return_object() { return Process{Handle::from_promise(*this)}; }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    FinalAwaiter final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception();
+  };
+
+  Process(Process&& o) noexcept : handle_(std::exchange(o.handle_, {})) {}
+  Process& operator=(Process&&) = delete;
+  ~Process() {
+    if (handle_) handle_.destroy();
+  }
+
+ private:
+  friend class Simulation;
+  explicit Process(Handle h) : handle_(h) {}
+  Handle handle_;
+};
+
+// A coroutine that another coroutine awaits (a stage of a protocol). Starts when awaited and
+// resumes its awaiter when it returns.
+template <class T = void>
+class Task;
+
+namespace detail {
+struct TaskPromiseBase {
+  std::coroutine_handle<> continuation;
+  std::exception_ptr error;
+  struct FinalAwaiter {
+    bool await_ready() noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
+      return h.promise().continuation;
+    }
+    void await_resume() noexcept {}
+  };
+  std::suspend_always initial_suspend() noexcept { return {}; }
+  FinalAwaiter final_suspend() noexcept { return {}; }
+  void unhandled_exception() { error = std::current_exception(); }
+};
+}  // namespace detail
+
+template <class T>
+class Task {
+ public:
+  struct promise_type : detail::TaskPromiseBase {
+    T value{};
+    Task get_return_object() { return Task{std::coroutine_handle<promise_type>::from_promise(*this)}; }
+    void return_value(T v) { value = std::move(v); }
+  };
+  Task(Task&& o) noexcept : handle_(std::exchange(o.handle_, {})) {}
+  ~Task() {
+    if (handle_) handle_.destroy();
+  }
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiter) noexcept {
+    handle_.promise().continuation = awaiter;
+    return handle_;
+  }
+  T await_resume() {
+    if (handle_.promise().error) std::rethrow_exception(handle_.promise().error);
+    return std::move(handle_.promise().value);
+  }
+
+ private:
+  explicit Task(std::coroutine_handle<promise_type> h) : handle_(h) {}
+  std::coroutine_handle<promise_type> handle_;
+};
+
+template <>
+class Task<void> {
+ public:
+  struct promise_type : detail::TaskPromiseBase {
+    Task get_return_object() { return Task{std::coroutine_handle<promise_type>::from_promise(*this)}; }
+    void return_void() {}
+  };
+  Task(Task&& o) noexcept : handle_(std::exchange(o.handle_, {})) {}
+  ~Task() {
+    if (handle_) handle_.destroy();
+  }
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiter) noexcept {
+    handle_.promise().continuation = awaiter;
+    return handle_;
+  }
+  void await_resume() {
+    if (handle_.promise().error) std::rethrow_exception(handle_.promise().error);
+  }
+
+ private:
+  explicit Task(std::coroutine_handle<promise_type> h) : handle_(h) {}
+  std::coroutine_handle<promise_type> handle_;
+};
+
+class Simulation {
+ public:
+  using Callback = void (*)(void* context);
+
+  Simulation() = default;
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+  ~Simulation();
+
+  // Current simulated time, measured from the start of the simulation.
+  Duration now() const { return now_; }
+  std::uint64_t events_processed() const { return events_processed_; }
+
+  // Calls fn(context) at time `at` (>= now()).
+  void schedule(Duration at, Band band, Callback fn, void* context);
+  void schedule(Duration at, Band band, std::coroutine_handle<> h) {
+    schedule(at, band, &resume_handle, h.address());
+  }
+
+  // Starts `process` at the current time (after events already scheduled for now).
+  void spawn(Process process);
+
+  // Runs events until the queue is empty. Rethrows the first exception a process raised.
+  void run();
+  // Runs events with time <= `until`, then sets now() to `until`.
+  void run_until(Duration until);
+
+  // Awaitable: resumes the awaiting coroutine `d` later (d = 0 yields to same-time events).
+  struct Sleep {
+    Simulation* sim;
+    Duration at;
+    Band band;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) { sim->schedule(at, band, h); }
+    void await_resume() const noexcept {}
+  };
+  Sleep sleep(Duration d, Band band = Band::kNormal) { return Sleep{this, now_ + d, band}; }
+  Sleep sleep_until(Duration t, Band band = Band::kNormal) { return Sleep{this, t, band}; }
+
+ private:
+  friend struct Process::FinalAwaiter;
+  friend struct Process::promise_type;
+
+  struct Event {
+    std::int64_t time;
+    std::uint64_t order;  // band << 56 | sequence
+    Callback fn;
+    void* context;
+    bool operator>(const Event& o) const {
+      return time != o.time ? time > o.time : order > o.order;
+    }
+  };
+
+  static void resume_handle(void* address) {
+    std::coroutine_handle<>::from_address(address).resume();
+  }
+  void process_finished(Process::Handle h) noexcept;
+  void process_failed(std::exception_ptr e) noexcept;
+  void step();
+
+  Duration now_{};
+  std::uint64_t sequence_ = 0;
+  std::uint64_t events_processed_ = 0;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
+  std::vector<Process::Handle> live_;
+  std::exception_ptr error_;
+};
+
+// A one-shot or repeated notification: processes await it; notify() wakes all current waiters
+// at the current time, in the order they started waiting.
+class Signal {
+ public:
+  explicit Signal(Simulation& sim) : sim_(&sim) {}
+  struct Awaiter {
+    Signal* signal;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) { signal->waiters_.push_back(h); }
+    void await_resume() const noexcept {}
+  };
+  Awaiter wait() { return Awaiter{this}; }
+  void notify(Band band = Band::kNormal);
+  std::size_t waiting() const { return waiters_.size(); }
+
+ private:
+  Simulation* sim_;
+  std::vector<std::coroutine_handle<>> waiters_;
+};
+
+}  // namespace migsim::sim
