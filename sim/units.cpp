@@ -112,14 +112,12 @@ bool parse_with_units(std::string_view text, const std::array<Unit, N>& units,
 
 std::string format_with_units(std::int64_t value, std::span<const Unit> units, std::size_t first,
                               std::size_t last) {
-  // Largest unit in [first, last) that divides exactly; else one decimal place if exact.
+  // The largest unit in [first, last) that writes the value exactly, with at most three
+  // decimals ("941.5Mbit/s" rather than "941500Kbit/s").
   for (std::size_t i = last; i-- > first;) {
-    if (value != 0 && value % units[i].factor == 0)
-      return std::to_string(value / units[i].factor) + std::string(units[i].name);
-  }
-  for (std::size_t i = last; i-- > first + 1;) {
     const std::int64_t f = units[i].factor;
-    if (f % 1000 == 0 && value >= f && value % (f / 1000) == 0) {
+    if (value % f == 0) return std::to_string(value / f) + std::string(units[i].name);
+    if (i > first && f % 1000 == 0 && value >= f && value % (f / 1000) == 0) {
       const std::int64_t whole = value / f, milli = (value % f) / (f / 1000);
       std::string frac = std::to_string(milli + 1000).substr(1);
       while (!frac.empty() && frac.back() == '0') frac.pop_back();
@@ -202,7 +200,12 @@ std::string format_bit_rate(BitRate r) {
   return format_with_units(b, kBitRateUnits, 0, 5);
 }
 
-std::string format_rate(Rate r) { return format_double(r.per_second()) + "/s"; }
+std::string format_rate(Rate r) {
+  // Fixed notation: the rate parser takes plain decimals ("100000/s", not "1e+05/s").
+  std::array<char, 400> buf{};
+  const auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), r.per_second(), std::chars_format::fixed);
+  return std::string(buf.data(), ptr) + "/s";
+}
 
 std::string format_double(double v) {
   std::array<char, 64> buf{};

@@ -37,7 +37,7 @@ class Duration {
   static constexpr Duration s(std::int64_t n) { return Duration{n * 1000000000}; }
   static constexpr Duration max() { return Duration{INT64_MAX}; }
   constexpr std::int64_t count_ns() const { return ns_; }
-  constexpr double seconds() const { return static_cast<double>(ns_) * 1e-9; }
+  constexpr double seconds() const { return static_cast<double>(ns_) / 1e9; }
   constexpr auto operator<=>(const Duration&) const = default;
   constexpr Duration operator+(Duration o) const { return Duration{ns_ + o.ns_}; }
   constexpr Duration operator-(Duration o) const { return Duration{ns_ - o.ns_}; }

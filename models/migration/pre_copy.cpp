@@ -106,10 +106,11 @@ class PreCopy final : public Algorithm {
       }
       report.stop_reason = round_rule(s.round(), report, guest_pages);
       if (report.stop_reason.empty() && timed_out(s)) report.stop_reason = "max_time";
+      s.close_round();
       if (!report.stop_reason.empty()) break;
 
       co_await s.fetch_dirty_log();  // Xen CLEAN / QEMU sync
-      s.end_round(s.last_fetch().dirty_count);
+      s.record_fetch(s.last_fetch().dirty_count);
       if (p_.downtime_limit.count_ns() > 0 && fits_downtime(s)) {
         report.stop_reason = "downtime_limit";
         break;

@@ -137,15 +137,21 @@ RoundRecord& MigrationSession::begin_round(bool final) {
   r.final = final;
   r.start = now();
   report_.rounds.push_back(r);
+  round_fetched_ = false;
   return report_.rounds.back();
 }
 
-void MigrationSession::end_round(std::uint64_t pages_dirtied) {
+void MigrationSession::close_round() {
   RoundRecord& r = round();
   r.duration = now() - r.start;
-  r.pages_dirtied = pages_dirtied;
   if (r.duration.count_ns() > 0)
     r.bandwidth_bps = static_cast<double>(r.bytes.count()) * 8e9 / static_cast<double>(r.duration.count_ns());
+}
+
+void MigrationSession::record_fetch(std::uint64_t pages_dirtied) {
+  RoundRecord& r = round();
+  r.pages_dirtied += pages_dirtied;
+  round_fetched_ = true;
   if (measured_bps_ > 0.0)
     r.expected_downtime = Duration::ns(static_cast<std::int64_t>(
         static_cast<double>(pending_bytes().count()) * 8e9 / measured_bps_));
@@ -162,18 +168,18 @@ sim::Task<void> MigrationSession::final_copy(bool fetch_log) {
   const Duration start = now();
   if (fetch_log) {
     co_await fetch_dirty_log();
-    // What this fetch found was dirtied while the previous round ran.
-    if (!report_.rounds.empty()) round().pages_dirtied += last_fetch_.dirty_count;
+    // What this fetch found was dirtied while the last live round ran (or since its sync).
+    if (!report_.rounds.empty()) {
+      if (round_fetched_) round().pages_dirtied += last_fetch_.dirty_count;
+      else record_fetch(last_fetch_.dirty_count);
+    }
   }
   begin_round(/*final=*/true);
   while (pending_count_ > 0) {
     const Batch b = take_batch(/*skip_redirtied=*/false);
     co_await transmit(b);
   }
-  RoundRecord& r = round();
-  r.duration = now() - r.start;
-  if (r.duration.count_ns() > 0)
-    r.bandwidth_bps = static_cast<double>(r.bytes.count()) * 8e9 / static_cast<double>(r.duration.count_ns());
+  close_round();
   report_.downtime_final_copy = now() - start;
 }
 

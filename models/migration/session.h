@@ -84,8 +84,11 @@ class MigrationSession {
   // --- rounds ---
   RoundRecord& begin_round(bool final = false);
   RoundRecord& round() { return report_.rounds.back(); }
-  // Closes the current round at now(), with the pages dirtied during it and the pending set left.
-  void end_round(std::uint64_t pages_dirtied);
+  // Closes the current live round at now(): its duration and achieved bandwidth.
+  void close_round();
+  // Records the dirty-log fetch that followed the closed round: the pages dirtied during it and
+  // the downtime expected for what is now pending.
+  void record_fetch(std::uint64_t pages_dirtied);
 
   // --- switch-over ---
   // Downtime starts: pays suspend_time, then pauses the guest.
@@ -112,6 +115,7 @@ class MigrationSession {
   vm::LogFetch last_fetch_;
   double measured_bps_ = 0.0;
   Duration downtime_start_{};
+  bool round_fetched_ = false;  // the current round's closing fetch has been recorded
 };
 
 }  // namespace migsim::migration

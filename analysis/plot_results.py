@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Three-panel figure from a migsim results.jsonl: total migration time, data transferred and
+downtime against one sweep key (default vm.memory), one bar per value of the other sweep keys
+(e.g. the algorithm), mean with 95% confidence interval over replications, like figure 5 of the
+three-stage-copy paper (Song et al. 2014).
+
+Usage: plot_results.py RESULTS.jsonl [--out PREFIX] [--x KEY]
+Writes PREFIX.png and PREFIX.pdf (default PREFIX: figure next to the results file).
+Needs matplotlib (Debian: python3-matplotlib; run with /usr/bin/python3).
+"""
+import argparse
+import json
+import math
+import os
+import re
+import sys
+from collections import OrderedDict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+# Student t 0.975 quantiles for 1..30 degrees of freedom; 1.96 beyond.
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+PANELS = [
+    ("total_time_s", 1.0, "Total migration time (s)"),
+    ("bytes_total", 1.0 / 2**20, "Data transferred (MiB)"),
+    ("downtime_s", 1e3, "Downtime (ms)"),
+]
+
+
+def mean_ci(values):
+    n = len(values)
+    m = sum(values) / n
+    if n < 2:
+        return m, 0.0
+    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
+    t = T975[n - 2] if n - 1 <= len(T975) else 1.96
+    return m, t * sd / math.sqrt(n)
+
+
+def size_key(text):
+    """Sorts '128MiB' < '1GiB' numerically; other values keep their order of appearance."""
+    units = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
+             "KB": 1e3, "MB": 1e6, "GB": 1e9}
+    m = re.fullmatch(r"([0-9.]+)\s*([A-Za-z]+)", text)
+    if m and m.group(2) in units:
+        return float(m.group(1)) * units[m.group(2)]
+    return None
+
+
+def load(path):
+    records = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                sys.exit(f"{path}:{n}: not a JSON record: {e}")
+    if not records:
+        sys.exit(f"{path}: no records")
+    return records
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("results")
+    ap.add_argument("--out", help="output prefix (PREFIX.png, PREFIX.pdf)")
+    ap.add_argument("--x", default="vm.memory", help="sweep key for the x axis")
+    args = ap.parse_args()
+    records = load(args.results)
+    prefix = args.out or os.path.join(os.path.dirname(args.results) or ".", "figure")
+
+    def x_of(r):
+        return r["point"].get(args.x, r["scenario"]["vm"]["memory"] if args.x == "vm.memory" else "-")
+
+    def series_of(r):
+        rest = [f"{v}" for k, v in r["point"].items() if k != args.x]
+        return " ".join(rest) if rest else r["scenario"]["migration"]["algorithm"]
+
+    xs = list(OrderedDict.fromkeys(x_of(r) for r in records))
+    if all(size_key(x) is not None for x in xs):
+        xs.sort(key=size_key)
+    series = list(OrderedDict.fromkeys(series_of(r) for r in records))
+    groups = {}
+    for r in records:
+        groups.setdefault((series_of(r), x_of(r)), []).append(r["metrics"])
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    width = 0.8 / len(series)
+    for ax, (metric, scale, label) in zip(axes, PANELS):
+        for i, s in enumerate(series):
+            means, errs, pos = [], [], []
+            for j, x in enumerate(xs):
+                ms = groups.get((s, x))
+                if not ms:
+                    continue
+                m, ci = mean_ci([float(v[metric]) * scale for v in ms])
+                means.append(m)
+                errs.append(ci)
+                pos.append(j - 0.4 + width * (i + 0.5))
+            ax.bar(pos, means, width, yerr=errs, capsize=3, label=s)
+        ax.set_xticks(range(len(xs)))
+        ax.set_xticklabels(xs)
+        ax.set_xlabel(args.x.replace("vm.memory", "VM memory"))
+        ax.set_ylabel(label)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    n = max(len(v) for v in groups.values())
+    fig.suptitle(f"{os.path.basename(args.results)}: mean and 95% CI over {n} replications", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(prefix + ".png", dpi=150)
+    fig.savefig(prefix + ".pdf")
+    print(f"figure: {prefix}.png {prefix}.pdf")
+
+
+if __name__ == "__main__":
+    main()

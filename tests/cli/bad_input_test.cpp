@@ -1,0 +1,92 @@
+// Every broken scenario in tests/bad_input gives exit code 2 and a message that names the file,
+// the line and the offending key. Nothing is written for a bad `run`.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "tests/support.h"
+
+namespace {
+
+struct Case {
+  const char* file;
+  const char* key;   // key path (or phrase) the message must name
+  int line;          // line the message must point at (0: not checked)
+};
+
+// clang-format off
+const Case kCases[] = {
+    {"unknown_key.yaml",                "vm.memroy: unknown key 'memroy' (did you mean memory?)", 1},
+    {"unknown_top_level_key.yaml",      "migraton: unknown key 'migraton' (did you mean migration?)", 5},
+    {"typo_algorithm.yaml",             "migration.algorithm: 'pre-copy' is not one of", 4},
+    {"typo_hypervisor.yaml",            "host.hypervisor: 'xen' is not one of", 3},
+    {"typo_workload_type.yaml",         "(did you mean memtester?)", 2},
+    {"negative_memory.yaml",            "vm.memory:", 1},
+    {"zero_bandwidth.yaml",             "link.bandwidth: 0bit/s is out of range: must be greater than 0bit/s", 5},
+    {"missing_unit.yaml",               "workload.dirty_rate: missing unit", 4},
+    {"wrong_type_mapping.yaml",         "vm.memory: expected a size such as 4GiB", 3},
+    {"wrong_type_boolean.yaml",         "migration.skip_redirtied: expected true or false", 4},
+    {"wrong_type_integer.yaml",         "migration.max_rounds: expected a whole number", 4},
+    {"malformed.yaml",                  "malformed YAML", 0},
+    {"empty.yaml",                      "the file is empty", 1},
+    {"unknown_sweep_key.yaml",          "vm.memroy: unknown key 'memroy' (did you mean memory?)", 6},
+    {"unknown_sweep_section.yaml",      "sweep.vmm.memory: unknown sweep path 'vmm.memory'", 6},
+    {"bad_sweep_value.yaml",            "vm.memory: expected a size", 6},
+    {"sweep_not_a_list.yaml",           "sweep.vm.memory: expected a non-empty list", 6},
+    {"efficiency_out_of_range.yaml",    "link.efficiency: 1.5 is out of range: must be greater than 0, at most 1", 5},
+    {"zero_replications.yaml",          "replications: 0 is out of range: must be at least 1", 5},
+    {"memory_not_whole_pages.yaml",     "vm.memory: memory 10000B is not a whole number of 4KiB pages", 1},
+    {"missing_algorithm.yaml",          "migration.algorithm: missing required key 'algorithm'", 4},
+    {"missing_workload_type.yaml",      "workload.type: missing required key 'type'", 2},
+    {"parameter_of_another_algorithm.yaml", "migration.max_rounds: unknown key 'max_rounds'", 4},
+    {"buffer_larger_than_memory.yaml",  "workload.buffer: buffer 2GiB at offset 0B does not fit", 2},
+    {"malformed.json",                  "malformed JSON", 4},
+    {"bad_unit.json",                   "vm.memory: unknown unit 'gigabyte'", 2},
+    {"duplicate_key.yaml",              "vm: duplicate key 'vm'", 2},
+    {"unbounded_pre_copy.yaml",         "migration.max_rounds: pre_copy needs a bound", 4},
+    {"section_not_a_mapping.yaml",      "vm: expected a mapping of parameters", 1},
+    {"negative_seed.yaml",              "seed: -3 is out of range: must be at least 0", 5},
+    {"rate_without_per_second.yaml",    "workload.rate: expected an event rate such as 20000/s", 2},
+    {"region_past_memory.yaml",         "workload.size: region 1MiB + 512MiB extends past guest memory", 2},
+};
+// clang-format on
+
+std::string bad(const char* file) { return std::string(MIGSIM_SOURCE_DIR) + "/tests/bad_input/" + file; }
+
+}  // namespace
+
+TEST_CASE("every broken scenario is rejected with exit 2, naming file, line and key", "[cli][bad-input]") {
+  std::size_t files_on_disk = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(MIGSIM_SOURCE_DIR) + "/tests/bad_input")) {
+    (void)e;
+    ++files_on_disk;
+  }
+  CHECK(files_on_disk == std::size(kCases));  // every file on disk is in the table
+  CHECK(std::size(kCases) >= 20);
+  for (const Case& c : kCases) {
+    INFO(c.file);
+    const auto r = migsim::test::run_cli("validate " + bad(c.file));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Catch::Contains(c.key));
+    const std::string where = bad(c.file) + (c.line > 0 ? ":" + std::to_string(c.line) + ":" : "");
+    CHECK_THAT(r.output, Catch::Contains(where));
+    CHECK_THAT(r.output, !Catch::Contains("terminate") && !Catch::Contains("Aborted"));
+  }
+}
+
+TEST_CASE("run refuses bad input before writing anything", "[cli][bad-input]") {
+  const auto dir = std::filesystem::temp_directory_path() / "migsim-bad-run";
+  std::filesystem::remove_all(dir);
+  const auto r = migsim::test::run_cli("run " + bad("missing_unit.yaml") + " --out " + dir.string());
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("workload.dirty_rate"));
+  CHECK_FALSE(std::filesystem::exists(dir / "results.jsonl"));
+}
+
+TEST_CASE("a missing file or unknown file type is bad input", "[cli][bad-input]") {
+  auto r = migsim::test::run_cli("validate /nonexistent/scenario.yaml");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("/nonexistent/scenario.yaml") && Catch::Contains("cannot open"));
+  r = migsim::test::run_cli("validate " + std::string(MIGSIM_SOURCE_DIR) + "/CMakeLists.txt");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("unknown file type"));
+}

@@ -1,0 +1,41 @@
+// Every scenario file we ship validates, and the small ones run to a correct end.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "scenarios/batch.h"
+#include "tests/support.h"
+
+using namespace migsim;
+
+namespace {
+std::vector<std::string> shipped() {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(std::string(MIGSIM_SOURCE_DIR) + "/scenarios")) {
+    const auto ext = e.path().extension();
+    if (ext == ".yaml" || ext == ".yml" || ext == ".json") files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+}  // namespace
+
+TEST_CASE("every shipped scenario validates", "[scenario][shipped]") {
+  const auto files = shipped();
+  REQUIRE(files.size() >= 5);
+  for (const auto& f : files) {
+    INFO(f);
+    CHECK_NOTHROW(scenarios::load_scenario(f));
+  }
+}
+
+TEST_CASE("the shipped scenarios with at most 64 runs run with nothing stale", "[scenario][shipped]") {
+  for (const auto& f : shipped()) {
+    const auto points = scenarios::load_scenario(f);
+    const auto tasks = scenarios::plan_runs(points);
+    if (tasks.size() > 64) continue;
+    INFO(f);
+    std::vector<scenarios::Json> records;
+    REQUIRE_NOTHROW(records = scenarios::run_all(tasks, 2));
+    for (const auto& r : records) CHECK(r["metrics"]["stale_pages"] == 0);
+  }
+}

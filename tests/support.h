@@ -1,0 +1,55 @@
+// Helpers shared by tests: run a scenario given as YAML text, run the migsim executable.
+#pragma once
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <sys/wait.h>
+
+#include "scenarios/run.h"
+#include "scenarios/scenario.h"
+
+namespace migsim::test {
+
+using Json = scenarios::Json;
+
+inline std::vector<scenarios::ScenarioPoint> points(const std::string& yaml) {
+  return scenarios::expand_scenario(scenarios::parse_yaml(yaml, "<test>"), "<test>");
+}
+
+// Runs the first point of a scenario written as YAML; returns its record.
+inline Json run_yaml(const std::string& yaml, std::int64_t replicate = 0) {
+  return scenarios::run_point(points(yaml).at(0), replicate);
+}
+
+struct Command {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `migsim <args>` through the shell, capturing its output and exit code.
+inline Command run_cli(const std::string& args) {
+  Command c;
+  const std::string cmd = std::string(MIGSIM_EXE) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return c;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) c.output.append(buf.data(), n);
+  const int status = pclose(p);
+  c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return c;
+}
+
+inline std::string read_file(const std::string& path) {
+  std::string s;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::array<char, 65536> buf{};
+    std::size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) s.append(buf.data(), n);
+    std::fclose(f);
+  }
+  return s;
+}
+
+}  // namespace migsim::test

@@ -1,0 +1,142 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "sim/params.h"
+#include "workloads/workload.h"
+
+using namespace migsim;
+using sim::Bytes;
+using sim::Duration;
+
+namespace {
+
+struct Fixture {
+  explicit Fixture(std::int64_t pages, std::uint64_t replicate = 0) {
+    vm::VmParams p;
+    p.memory = Bytes{pages * 4096};
+    memory = std::make_unique<vm::GuestMemory>(p, 1, replicate);
+    ctx = workloads::WorkloadContext{memory->pages(), Bytes{4096}, 1, replicate};
+  }
+  std::unique_ptr<vm::GuestActivity> make(const std::string& type,
+                                          const std::vector<std::pair<std::string, std::string>>& values) {
+    const auto* entry = workloads::workloads().find(type);
+    REQUIRE(entry != nullptr);
+    auto params = entry->make_params();
+    sim::for_each_param(*params, [&](const sim::ParamDecl& d) {
+      for (const auto& [k, v] : values) {
+        std::string err;
+        if (d.name == k) REQUIRE(d.parse(v, err));
+      }
+    });
+    return entry->make(*params, ctx);
+  }
+  std::uint64_t dirty() {
+    sim::Bitmap pending(memory->pages());
+    return memory->fetch_and_clear(pending).dirty_count;
+  }
+  std::unique_ptr<vm::GuestMemory> memory;
+  workloads::WorkloadContext ctx;
+};
+
+}  // namespace
+
+TEST_CASE("every documented workload is registered", "[workloads]") {
+  for (const char* name : {"idle", "sequential", "uniform", "hotcold", "memtester"})
+    CHECK(workloads::workloads().find(name) != nullptr);
+  CHECK(workloads::workloads().entries().size() == 5);
+}
+
+TEST_CASE("sequential dirties dirty_rate x t, in order, and wraps around its region", "[workloads]") {
+  Fixture f(1000);
+  auto w = f.make("sequential", {{"dirty_rate", "4096000B/s"}, {"offset", "400KiB"}, {"size", "400KiB"}});
+  // 1000 pages/s over a 100-page region starting at page 100.
+  w->advance(Duration::ms(0), Duration::ms(30), *f.memory);
+  sim::Bitmap pending(f.memory->pages());
+  CHECK(f.memory->fetch_and_clear(pending).dirty_count == 30);
+  CHECK(pending.find_next(0) == 100);
+  CHECK(pending.count_range(100, 30) == 30);
+  w->advance(Duration::ms(30), Duration::ms(110), *f.memory);  // pages 130..199, then 100..109
+  sim::Bitmap next(f.memory->pages());
+  CHECK(f.memory->fetch_and_clear(next).dirty_count == 80);
+  CHECK(next.count_range(130, 70) == 70);
+  CHECK(next.count_range(100, 10) == 10);
+  CHECK(next.count_range(200, 800) == 0);
+  w->advance(Duration::ms(110), Duration::s(5), *f.memory);  // more than a lap: the whole region
+  CHECK(f.dirty() == 100);
+}
+
+TEST_CASE("uniform writes saturate as N (1 - exp(-w t / N))", "[workloads]") {
+  const std::int64_t n = 1 << 16;
+  for (double wt_over_n : {0.05, 0.7, 3.0}) {
+    Fixture f(n);
+    const double rate = 100000.0;
+    auto w = f.make("uniform", {{"rate", sim::format_rate(sim::Rate{rate})}});
+    const auto t = Duration::ns(static_cast<std::int64_t>(wt_over_n * n / rate * 1e9));
+    // Applied in many small steps, as a migration would.
+    for (int i = 0; i < 100; ++i)
+      w->advance(Duration::ns(t.count_ns() * i / 100), Duration::ns(t.count_ns() * (i + 1) / 100), *f.memory);
+    const double expect = n * (1 - std::exp(-wt_over_n));
+    const double sd = std::sqrt(n * std::exp(-wt_over_n) * (1 - std::exp(-wt_over_n)));
+    INFO("w t / N = " << wt_over_n);
+    CHECK(std::abs(static_cast<double>(f.dirty()) - expect) < 5 * sd + 1);
+  }
+}
+
+TEST_CASE("hotcold sends hot_share of the writes to the hot fraction", "[workloads]") {
+  const std::int64_t n = 1 << 16;
+  Fixture f(n);
+  auto w = f.make("hotcold", {{"rate", "10000/s"}, {"hot_fraction", "0.1"}, {"hot_share", "0.9"}});
+  w->advance(Duration{}, Duration::s(1), *f.memory);
+  sim::Bitmap pending(f.memory->pages());
+  (void)f.memory->fetch_and_clear(pending);
+  const double hot = n * 0.1, cold = n * 0.9;
+  const double hot_expect = hot * (1 - std::exp(-9000.0 / hot));
+  const double cold_expect = cold * (1 - std::exp(-1000.0 / cold));
+  CHECK(static_cast<double>(pending.count_range(0, static_cast<std::uint64_t>(hot))) ==
+        Approx(hot_expect).epsilon(0.03));
+  CHECK(static_cast<double>(pending.count_range(static_cast<std::uint64_t>(hot), static_cast<std::uint64_t>(cold))) ==
+        Approx(cold_expect).epsilon(0.1));
+}
+
+TEST_CASE("memtester writes exactly its buffer, and nothing during a compare pass", "[workloads][memtester]") {
+  Fixture f(1 << 14);  // 64 MiB
+  auto w = f.make("memtester", {{"buffer", "8MiB"}, {"offset", "16MiB"}, {"bandwidth", "1GiB/s"},
+                                {"random_phase", "false"}, {"phase", "0"}});
+  // Phase 0 is the first Stuck Address pass: a write of all 8 MiB (7.8 ms at 1 GiB/s), then a
+  // read of it. Half of the write covers the first half of the buffer.
+  const Duration pass = Duration::ns(static_cast<std::int64_t>((8 << 20) / 1073741824.0 * 1e9));
+  w->advance(Duration{}, Duration::ns(pass.count_ns() / 2), *f.memory);
+  sim::Bitmap p1(f.memory->pages());
+  CHECK(f.memory->fetch_and_clear(p1).dirty_count == Approx(1024).margin(1));
+  CHECK(p1.find_next(0) == 4096);  // 16 MiB / 4 KiB
+  w->advance(Duration::ns(pass.count_ns() / 2), pass, *f.memory);
+  CHECK(f.dirty() == Approx(1024).margin(1));
+  w->advance(pass + Duration::us(10), pass * 2 - Duration::us(10), *f.memory);  // compare_regions
+  CHECK(f.dirty() == 0);
+  // Over a long interval every buffer page, and only those, is written.
+  w->advance(pass * 2, Duration::s(100), *f.memory);
+  sim::Bitmap all(f.memory->pages());
+  CHECK(f.memory->fetch_and_clear(all).dirty_count == 2048);
+  CHECK(all.count_range(4096, 2048) == 2048);
+}
+
+TEST_CASE("memtester's random phase differs by replicate and is reported", "[workloads][memtester]") {
+  Fixture a(1 << 14, 0), b(1 << 14, 1);
+  auto wa = a.make("memtester", {{"buffer", "8MiB"}});
+  auto wb = b.make("memtester", {{"buffer", "8MiB"}});
+  const auto fa = wa->facts(), fb = wb->facts();
+  REQUIRE(fa.size() >= 1);
+  CHECK(fa[0].first == "workload_phase");
+  CHECK(fa[0].second != fb[0].second);
+  Fixture c(1 << 14, 0);
+  auto wc = c.make("memtester", {{"buffer", "8MiB"}, {"random_phase", "false"}, {"phase", "0.25"}});
+  CHECK(wc->facts()[0].second == 0.25);
+}
+
+TEST_CASE("a workload region that does not fit the VM is a parameter error", "[workloads]") {
+  Fixture f(256);  // 1 MiB
+  CHECK_THROWS_AS(f.make("sequential", {{"offset", "2MiB"}}), sim::ParamError);
+  CHECK_THROWS_AS(f.make("uniform", {{"offset", "512KiB"}, {"size", "1MiB"}}), sim::ParamError);
+  CHECK_THROWS_AS(f.make("memtester", {{"buffer", "2MiB"}}), sim::ParamError);
+  CHECK_THROWS_AS(f.make("sequential", {{"offset", "100B"}}), sim::ParamError);
+}
