@@ -61,10 +61,14 @@ std::uint64_t RandomStream::below(std::uint64_t n) {
   return static_cast<std::uint64_t>(m >> 64);
 }
 
-std::uint64_t RandomStream::geometric(double p, std::uint64_t cap) {
-  if (p >= 1.0) return 0;
-  const double u = 1.0 - uniform01();  // (0, 1]
-  const double g = std::floor(std::log(u) / std::log1p(-p));
+std::uint64_t RandomStream::geometric(double p, std::uint64_t cap) { return Geometric(p)(*this, cap); }
+
+RandomStream::Geometric::Geometric(double p) : inv_log_q_(p >= 1.0 ? 0.0 : 1.0 / std::log1p(-p)) {}
+
+std::uint64_t RandomStream::Geometric::operator()(RandomStream& rng, std::uint64_t cap) const {
+  if (inv_log_q_ == 0.0) return 0;
+  const double u = 1.0 - rng.uniform01();  // (0, 1]
+  const double g = std::floor(std::log(u) * inv_log_q_);
   return g >= static_cast<double>(cap) ? cap : static_cast<std::uint64_t>(g);
 }
 

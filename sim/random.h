@@ -23,6 +23,16 @@ class RandomStream {
   // Capped at `cap` (callers pass the length of what they are scanning).
   std::uint64_t geometric(double p, std::uint64_t cap);
 
+  // The same for many draws with one p: precomputes 1 / log(1 - p).
+  class Geometric {
+   public:
+    explicit Geometric(double p);
+    std::uint64_t operator()(RandomStream& rng, std::uint64_t cap) const;
+
+   private:
+    double inv_log_q_;  // 0 when p >= 1
+  };
+
  private:
   std::array<std::uint64_t, 4> s_{};
 };

@@ -42,13 +42,14 @@ void write_random_subset(vm::GuestMemory& memory, std::uint64_t first, std::uint
                          double p, sim::RandomStream& rng) {
   if (count == 0 || p <= 0.0) return;
   if (p < 0.5) {
-    for (std::uint64_t i = rng.geometric(p, count); i < count; i += 1 + rng.geometric(p, count))
-      memory.write_page(first + i);
+    const sim::RandomStream::Geometric gap(p);
+    for (std::uint64_t i = gap(rng, count); i < count; i += 1 + gap(rng, count)) memory.write_page(first + i);
     return;
   }
   // Dense: build each word's mask by removing the pages missed (probability 1 - p).
   const double q = 1.0 - p;
-  std::uint64_t next_miss = q > 0.0 ? rng.geometric(q, count) : count;
+  const sim::RandomStream::Geometric miss(q);
+  std::uint64_t next_miss = q > 0.0 ? miss(rng, count) : count;
   std::uint64_t i = 0;
   while (i < count) {
     const std::uint64_t page = first + i;
@@ -59,7 +60,7 @@ void write_random_subset(vm::GuestMemory& memory, std::uint64_t first, std::uint
                                                       : ((sim::Bitmap::Word{1} << n) - 1)) << bit;
     while (next_miss < i + n) {
       mask &= ~(sim::Bitmap::Word{1} << (bit + (next_miss - i)));
-      next_miss += 1 + rng.geometric(q, count);
+      next_miss += 1 + miss(rng, count);
     }
     memory.write_mask(word, mask);
     i += n;

@@ -21,7 +21,7 @@ struct HostParams {
   Duration resume_time = Duration::ms(20);
   Bytes state_size = Bytes{256 * 1024};
   Duration log_fetch_base = Duration::us(20);
-  Duration log_fetch_per_gib = Duration::us(40);
+  Duration log_fetch_per_gib = Duration::us(10);
   bool log_fetch_pauses_guest = true;
 
   template <class V>

@@ -27,8 +27,8 @@ GuestMemory::GuestMemory(const VmParams& params, std::uint64_t seed, std::uint64
     // Each page is zero independently with probability zero_fraction; geometric skips make the
     // cost proportional to zero pages, not to memory size.
     sim::RandomStream rng(seed, replicate, "vm.content");
-    for (std::uint64_t p = rng.geometric(params.zero_fraction, pages_); p < pages_;
-         p += 1 + rng.geometric(params.zero_fraction, pages_)) {
+    const sim::RandomStream::Geometric gap(params.zero_fraction);
+    for (std::uint64_t p = gap(rng, pages_); p < pages_; p += 1 + gap(rng, pages_)) {
       data_.reset(p);
     }
   }

@@ -83,7 +83,7 @@ TEST_CASE("with no dirtying, time is memory / goodput plus framing, latency and 
   // Gigabit preset: goodput 941.5 Mbit/s; 1 GiB = 256 batches of 1024 pages.
   const double goodput = 941500000.0 / 8.0;  // bytes/s
   const double pages = 262144, batches = 256;
-  const double fetch = 20e-6 + 40e-6 * 1.0;  // log_fetch_base + per GiB
+  const double fetch = 20e-6 + 10e-6 * 1.0;  // log_fetch_base + log_fetch_per_gib x 1 GiB
   const double state = 256 * 1024, latency = 100e-6;
   struct Case {
     const char* hypervisor;

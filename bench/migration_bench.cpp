@@ -1,0 +1,58 @@
+// One complete migration run (build the models, simulate, produce the record), as
+// `migsim run` does per replicate. Targets on the 2-core reference machine, single thread:
+// 1 GiB VM under memtester over gigabit <= 2 ms; 64 GiB over 10 gigabit <= 200 ms.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "scenarios/run.h"
+#include "scenarios/scenario.h"
+
+using namespace migsim;
+
+namespace {
+
+scenarios::ScenarioPoint point(const std::string& yaml) {
+  auto pts = scenarios::expand_scenario(scenarios::parse_yaml(yaml, "<bench>"), "<bench>");
+  return std::move(pts.at(0));
+}
+
+void run(benchmark::State& state, const std::string& yaml) {
+  const auto p = point(yaml);
+  std::int64_t replicate = 0;
+  double rounds = 0;
+  for (auto _ : state) {
+    auto record = scenarios::run_point(p, replicate++ % 5);
+    rounds += record["metrics"]["rounds"].get<double>();
+    benchmark::DoNotOptimize(record);
+  }
+  state.counters["rounds"] = rounds / static_cast<double>(state.iterations());
+  state.counters["guest_pages"] = static_cast<double>(p.vm.memory.count() / p.vm.page_size.count());
+}
+
+std::string memtester(const std::string& memory, const std::string& buffer, const std::string& link,
+                      const std::string& hypervisor) {
+  return "vm: {memory: " + memory + "}\nworkload: {type: memtester, buffer: " + buffer +
+         ", bandwidth: 2GiB/s}\nlink: {preset: " + link + "}\nhost: {hypervisor: " + hypervisor +
+         "}\nmigration: {algorithm: pre_copy}\n";
+}
+
+void BM_PreCopy_1GiB_Memtester_Gigabit(benchmark::State& s) { run(s, memtester("1GiB", "64MiB", "gigabit", "xen-legacy")); }
+void BM_PreCopy_1GiB_Memtester_Gigabit_Qemu(benchmark::State& s) { run(s, memtester("1GiB", "64MiB", "gigabit", "qemu")); }
+void BM_PreCopy_64GiB_Memtester_10Gigabit(benchmark::State& s) { run(s, memtester("64GiB", "1GiB", "10gigabit", "xen-legacy")); }
+void BM_PreCopy_Idle_Scaling(benchmark::State& s) {
+  run(s, "vm: {memory: " + std::to_string(s.range(0)) + "GiB}\nworkload: {type: idle}\nlink: {preset: 10gigabit}\n"
+         "host: {hypervisor: xen-legacy}\nmigration: {algorithm: pre_copy}\n");
+}
+void BM_PreCopy_1GiB_Uniform(benchmark::State& s) {
+  run(s, "vm: {memory: 1GiB}\nworkload: {type: uniform, rate: 50000/s}\nhost: {hypervisor: xen-legacy}\n"
+         "migration: {algorithm: pre_copy}\n");
+}
+
+BENCHMARK(BM_PreCopy_1GiB_Memtester_Gigabit)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PreCopy_1GiB_Memtester_Gigabit_Qemu)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PreCopy_1GiB_Uniform)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PreCopy_64GiB_Memtester_10Gigabit)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PreCopy_Idle_Scaling)->Arg(1)->Arg(4)->Arg(16)->Arg(64)->Unit(benchmark::kMillisecond);
+
+}  // namespace
