@@ -33,7 +33,8 @@ std::vector<PointSummary> summarize(const std::vector<Json>& records) {
   std::vector<Acc> groups;
   std::map<std::pair<std::string, std::size_t>, std::size_t> index;
   for (const auto& rec : records) {
-    const auto key = std::make_pair(rec["scenario_file"].get<std::string>(), rec["point_index"].get<std::size_t>());
+    const auto key = std::make_pair(rec["scenario_file"].get<std::string>(),
+                                    rec["point_index"].get<std::size_t>());
     auto [it, added] = index.emplace(key, groups.size());
     if (added) {
       Acc a;
@@ -66,18 +67,21 @@ std::string format_table(const std::vector<PointSummary>& rows) {
   std::size_t point_width = 5;
   for (const auto& r : rows) point_width = std::max(point_width, r.point.size());
   const auto ci = [](const Estimate& e, double scale, int precision) {
-    return fmt::format("{:.{}f} ± {:.{}f}", e.mean * scale, precision, e.half_width * scale, precision);
+    return fmt::format("{:.{}f} ± {:.{}f}", e.mean * scale, precision, e.half_width * scale,
+                       precision);
   };
-  std::string out = fmt::format("{:<{}}  {:>3}  {:>20}  {:>20}  {:>22}  {:>6}\n", "point", point_width, "n",
-                                "total time [s]", "downtime [ms]", "transferred [MiB]", "rounds");
+  std::string out =
+      fmt::format("{:<{}}  {:>3}  {:>20}  {:>20}  {:>22}  {:>6}\n", "point", point_width, "n",
+                  "total time [s]", "downtime [ms]", "transferred [MiB]", "rounds");
   std::string last_scenario;
   for (const auto& r : rows) {
     if (r.scenario != last_scenario) {
       out += "# " + r.scenario + "\n";
       last_scenario = r.scenario;
     }
-    out += fmt::format("{:<{}}  {:>3}  {:>20}  {:>20}  {:>22}  {:>6.1f}\n", r.point.empty() ? "-" : r.point,
-                       point_width, r.total_time_s.n, ci(r.total_time_s, 1.0, 3), ci(r.downtime_s, 1e3, 1),
+    out += fmt::format("{:<{}}  {:>3}  {:>20}  {:>20}  {:>22}  {:>6.1f}\n",
+                       r.point.empty() ? "-" : r.point, point_width, r.total_time_s.n,
+                       ci(r.total_time_s, 1.0, 3), ci(r.downtime_s, 1e3, 1),
                        ci(r.bytes_total, 1.0 / 1048576.0, 1), r.rounds.mean);
   }
   out += "(mean ± 95% confidence half-width over replications, Student t)\n";
@@ -88,9 +92,12 @@ namespace {
 
 std::string csv_field(const Json& v) {
   std::string s;
-  if (v.is_string()) s = v.get<std::string>();
-  else if (v.is_null()) s = "";
-  else s = v.dump();
+  if (v.is_string())
+    s = v.get<std::string>();
+  else if (v.is_null())
+    s = "";
+  else
+    s = v.dump();
   if (s.find_first_of(",\"\n") != std::string::npos) {
     std::string q = "\"";
     for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
@@ -105,9 +112,11 @@ std::string to_csv(const std::vector<Json>& records) {
   std::vector<std::string> point_keys, metric_keys;
   for (const auto& rec : records) {
     for (const auto& [k, v] : rec["point"].items())
-      if (std::find(point_keys.begin(), point_keys.end(), k) == point_keys.end()) point_keys.push_back(k);
+      if (std::find(point_keys.begin(), point_keys.end(), k) == point_keys.end())
+        point_keys.push_back(k);
     for (const auto& [k, v] : rec["metrics"].items())
-      if (std::find(metric_keys.begin(), metric_keys.end(), k) == metric_keys.end()) metric_keys.push_back(k);
+      if (std::find(metric_keys.begin(), metric_keys.end(), k) == metric_keys.end())
+        metric_keys.push_back(k);
   }
   std::string out = "scenario_file,scenario_name,point_index";
   for (const auto& k : point_keys) out += "," + csv_field(Json(k));
@@ -117,7 +126,8 @@ std::string to_csv(const std::vector<Json>& records) {
   for (const auto& rec : records) {
     out += csv_field(rec["scenario_file"]) + "," + csv_field(rec["scenario_name"]) + "," +
            csv_field(rec["point_index"]);
-    for (const auto& k : point_keys) out += "," + (rec["point"].contains(k) ? csv_field(rec["point"][k]) : "");
+    for (const auto& k : point_keys)
+      out += "," + (rec["point"].contains(k) ? csv_field(rec["point"][k]) : "");
     out += "," + csv_field(rec["replicate"]) + "," + csv_field(rec["seed"]);
     for (const auto& k : metric_keys)
       out += "," + (rec["metrics"].contains(k) ? csv_field(rec["metrics"][k]) : "");

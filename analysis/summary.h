@@ -22,7 +22,7 @@ Estimate estimate(const std::vector<double>& values);
 struct PointSummary {
   std::string scenario;  // name, or file when unnamed
   std::size_t point_index = 0;
-  std::string point;     // "vm.memory=128MiB migration.algorithm=pre_copy"
+  std::string point;  // "vm.memory=128MiB migration.algorithm=pre_copy"
   Estimate total_time_s, downtime_s, bytes_total, rounds;
 };
 

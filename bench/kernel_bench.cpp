@@ -22,7 +22,8 @@ void BM_KernelEvents(benchmark::State& state) {
     sim.run();
     events += sim.events_processed();
   }
-  state.counters["events_per_s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["events_per_s"] =
+      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_KernelEvents)->Arg(1)->Arg(16)->Arg(1024)->Unit(benchmark::kMillisecond);
 

@@ -37,16 +37,25 @@ std::string memtester(const std::string& memory, const std::string& buffer, cons
          "}\nmigration: {algorithm: pre_copy}\n";
 }
 
-void BM_PreCopy_1GiB_Memtester_Gigabit(benchmark::State& s) { run(s, memtester("1GiB", "64MiB", "gigabit", "xen-legacy")); }
-void BM_PreCopy_1GiB_Memtester_Gigabit_Qemu(benchmark::State& s) { run(s, memtester("1GiB", "64MiB", "gigabit", "qemu")); }
-void BM_PreCopy_64GiB_Memtester_10Gigabit(benchmark::State& s) { run(s, memtester("64GiB", "1GiB", "10gigabit", "xen-legacy")); }
+void BM_PreCopy_1GiB_Memtester_Gigabit(benchmark::State& s) {
+  run(s, memtester("1GiB", "64MiB", "gigabit", "xen-legacy"));
+}
+void BM_PreCopy_1GiB_Memtester_Gigabit_Qemu(benchmark::State& s) {
+  run(s, memtester("1GiB", "64MiB", "gigabit", "qemu"));
+}
+void BM_PreCopy_64GiB_Memtester_10Gigabit(benchmark::State& s) {
+  run(s, memtester("64GiB", "1GiB", "10gigabit", "xen-legacy"));
+}
 void BM_PreCopy_Idle_Scaling(benchmark::State& s) {
-  run(s, "vm: {memory: " + std::to_string(s.range(0)) + "GiB}\nworkload: {type: idle}\nlink: {preset: 10gigabit}\n"
-         "host: {hypervisor: xen-legacy}\nmigration: {algorithm: pre_copy}\n");
+  run(s, "vm: {memory: " + std::to_string(s.range(0)) +
+             "GiB}\nworkload: {type: idle}\nlink: {preset: 10gigabit}\n"
+             "host: {hypervisor: xen-legacy}\nmigration: {algorithm: pre_copy}\n");
 }
 void BM_PreCopy_1GiB_Uniform(benchmark::State& s) {
-  run(s, "vm: {memory: 1GiB}\nworkload: {type: uniform, rate: 50000/s}\nhost: {hypervisor: xen-legacy}\n"
-         "migration: {algorithm: pre_copy}\n");
+  run(s,
+      "vm: {memory: 1GiB}\nworkload: {type: uniform, rate: 50000/s}\nhost: {hypervisor: "
+      "xen-legacy}\n"
+      "migration: {algorithm: pre_copy}\n");
 }
 
 BENCHMARK(BM_PreCopy_1GiB_Memtester_Gigabit)->Unit(benchmark::kMicrosecond);

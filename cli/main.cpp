@@ -52,8 +52,8 @@ const char* const kUsage =
     "\n"
     "exit codes: 0 success, 1 a run failed, 2 bad input\n";
 
-std::vector<std::string> parse_files(const std::vector<std::string>& args, po::options_description& opts,
-                                     po::variables_map& vm) {
+std::vector<std::string> parse_files(const std::vector<std::string>& args,
+                                     po::options_description& opts, po::variables_map& vm) {
   opts.add_options()("file", po::value<std::vector<std::string>>(), "scenario file");
   po::positional_options_description pos;
   pos.add("file", -1);
@@ -86,8 +86,8 @@ int cmd_validate(const std::vector<std::string>& args) {
       const auto points = scenarios::load_scenario(f);
       std::size_t runs = 0;
       for (const auto& p : points) runs += static_cast<std::size_t>(p.replications);
-      fmt::print("{}: ok ({} point{}, {} run{})\n", f, points.size(), points.size() == 1 ? "" : "s", runs,
-                 runs == 1 ? "" : "s");
+      fmt::print("{}: ok ({} point{}, {} run{})\n", f, points.size(), points.size() == 1 ? "" : "s",
+                 runs, runs == 1 ? "" : "s");
     } catch (const scenarios::ScenarioError& e) {
       std::cerr << "error: " << e.what() << "\n";
       status = kExitBadInput;
@@ -112,7 +112,8 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
 int cmd_run(const std::vector<std::string>& args, const std::string& command_line) {
   po::options_description opts("run");
   opts.add_options()("out", po::value<std::string>()->default_value("results"), "output directory")(
-      "jobs", po::value<unsigned>()->default_value(std::max(1U, std::thread::hardware_concurrency())),
+      "jobs",
+      po::value<unsigned>()->default_value(std::max(1U, std::thread::hardware_concurrency())),
       "parallel runs")("quiet", po::bool_switch(), "no summary table, no progress");
   po::variables_map vm;
   const auto files = parse_files(args, opts, vm);
@@ -142,7 +143,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
     std::cerr << "error: run failed: " << e.what() << "\n";
     return kExitRunFailed;
   }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   std::string jsonl;
   for (const auto& r : records) jsonl += r.dump() + "\n";
@@ -153,16 +155,21 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   char host[256] = "unknown";
   gethostname(host, sizeof host - 1);
   const scenarios::Json manifest{
-      {"migsim_version", scenarios::kVersion}, {"command", command_line},     {"files", files},
-      {"started_utc", started_utc},            {"wall_time_s", wall},         {"jobs", jobs},
-      {"runs", records.size()},                {"hostname", host},
+      {"migsim_version", scenarios::kVersion},
+      {"command", command_line},
+      {"files", files},
+      {"started_utc", started_utc},
+      {"wall_time_s", wall},
+      {"jobs", jobs},
+      {"runs", records.size()},
+      {"hostname", host},
       {"hardware_threads", std::thread::hardware_concurrency()},
   };
   write_file(out / "manifest.json", manifest.dump(2) + "\n");
   if (!quiet) {
     fmt::print("{}", table);
-    fmt::print("{} runs in {:.2f} s wall time; results in {}/results.jsonl and results.csv\n", records.size(),
-               wall, out.string());
+    fmt::print("{} runs in {:.2f} s wall time; results in {}/results.jsonl and results.csv\n",
+               records.size(), wall, out.string());
   }
   return 0;
 }
@@ -186,7 +193,7 @@ void list_algorithms() {
   fmt::print("Algorithms (migration.algorithm); defaults come from host.hypervisor:\n");
   for (const auto& a : migration::algorithms().entries()) {
     fmt::print("\n  {}: {}\n", a.name, a.help);
-    for (auto hv : host::hypervisor_names()) {
+    for (auto hv : host::hypervisor_presets().names()) {
       fmt::print("   with hypervisor {}:\n", hv);
       auto params = a.make_params(hv);
       print_params(*params);
@@ -205,12 +212,12 @@ void list_workloads() {
 
 void list_presets() {
   fmt::print("Hypervisor presets (host.hypervisor):\n");
-  for (const auto& h : host::hypervisor_presets()) {
+  for (const auto& h : host::hypervisor_presets().entries()) {
     fmt::print("\n  {}: {}\n", h.name, h.help);
     print_struct(h.defaults);
   }
   fmt::print("\nLink presets (link.preset; default gigabit):\n");
-  for (const auto& l : net::link_presets()) {
+  for (const auto& l : net::link_presets().entries()) {
     fmt::print("\n  {}: {}\n", l.name, l.help);
     print_struct(l.defaults);
   }
@@ -222,7 +229,8 @@ void list_scenario() {
   fmt::print(
       "\n  name, description: text\n  seed: whole number >= 0 (default 1)\n"
       "  replications: whole number >= 1 (default 1)\n"
-      "  sweep: mapping from section.key (vm.memory, migration.algorithm, ...) to a list of values\n"
+      "  sweep: mapping from section.key (vm.memory, migration.algorithm, ...) to a list of "
+      "values\n"
       "\n  vm:\n");
   print_struct(vm::VmParams{});
 }
@@ -230,10 +238,14 @@ void list_scenario() {
 int cmd_list(const std::vector<std::string>& args) {
   const std::string what = args.empty() ? "all" : args[0];
   if (args.size() > 1) throw UsageError("list takes at most one argument");
-  if (what == "algorithms") list_algorithms();
-  else if (what == "workloads") list_workloads();
-  else if (what == "presets") list_presets();
-  else if (what == "scenario") list_scenario();
+  if (what == "algorithms")
+    list_algorithms();
+  else if (what == "workloads")
+    list_workloads();
+  else if (what == "presets")
+    list_presets();
+  else if (what == "scenario")
+    list_scenario();
   else if (what == "all") {
     list_scenario();
     fmt::print("\n");
@@ -243,7 +255,8 @@ int cmd_list(const std::vector<std::string>& args) {
     fmt::print("\n");
     list_algorithms();
   } else {
-    throw UsageError("unknown list topic '" + what + "': use algorithms, workloads, presets or scenario");
+    throw UsageError("unknown list topic '" + what +
+                     "': use algorithms, workloads, presets or scenario");
   }
   return 0;
 }

@@ -47,8 +47,9 @@ std::vector<Json> run_all(const std::vector<RunTask>& tasks, unsigned jobs,
     try {
       std::rethrow_exception(errors[i]);
     } catch (const std::exception& e) {
-      throw std::runtime_error(tasks[i].point->file + " point " + std::to_string(tasks[i].point->index) +
-                               " replicate " + std::to_string(tasks[i].replicate) + ": " + e.what());
+      throw std::runtime_error(tasks[i].point->file + " point " +
+                               std::to_string(tasks[i].point->index) + " replicate " +
+                               std::to_string(tasks[i].replicate) + ": " + e.what());
     }
   }
   return results;

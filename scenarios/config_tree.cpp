@@ -71,10 +71,14 @@ const ConfigNode::Entry* ConfigNode::find_entry(std::string_view key) const {
 
 std::string ConfigNode::kind_name() const {
   switch (kind) {
-    case Kind::kNull: return "nothing";
-    case Kind::kScalar: return "a value";
-    case Kind::kMap: return "a mapping";
-    case Kind::kSeq: return "a list";
+    case Kind::kNull:
+      return "nothing";
+    case Kind::kScalar:
+      return "a value";
+    case Kind::kMap:
+      return "a mapping";
+    case Kind::kSeq:
+      return "a list";
   }
   return "?";
 }
@@ -106,7 +110,8 @@ ConfigNode load_config_file(const std::string& path) {
   const bool is_yaml = (path.size() >= 5 && path.compare(path.size() - 5, 5, ".yaml") == 0) ||
                        (path.size() >= 4 && path.compare(path.size() - 4, 4, ".yml") == 0);
   if (!is_json && !is_yaml)
-    throw ScenarioError(path, 0, "", "unknown file type: scenario files end in .yaml, .yml or .json");
+    throw ScenarioError(path, 0, "",
+                        "unknown file type: scenario files end in .yaml, .yml or .json");
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
     throw ScenarioError(path, 1, "", "the file is empty: expected a scenario mapping");
   if (is_json) {
@@ -115,10 +120,14 @@ ConfigNode load_config_file(const std::string& path) {
       (void)parsed;
     } catch (const nlohmann::json::parse_error& e) {
       const auto upto = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
-      const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(upto), '\n'));
+      const int line =
+          1 + static_cast<int>(
+                  std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(upto), '\n'));
       std::string what = e.what();
       const auto colon = what.find("parse error");
-      throw ScenarioError(path, line, "", "malformed JSON: " + (colon == std::string::npos ? what : what.substr(colon)));
+      throw ScenarioError(
+          path, line, "",
+          "malformed JSON: " + (colon == std::string::npos ? what : what.substr(colon)));
     }
   }
   return parse_yaml(text, path);

@@ -10,7 +10,9 @@ const char* const kVersion = MIGSIM_VERSION;
 
 namespace {
 
-double seconds(sim::Duration d) { return d.seconds(); }
+double seconds(sim::Duration d) {
+  return d.seconds();
+}
 
 Json round_json(const migration::RoundRecord& r) {
   return Json{
@@ -68,7 +70,8 @@ Json run_point(const ScenarioPoint& point, std::int64_t replicate) {
       {"bytes_resent", report.bytes_resent.count()},
       {"bytes_framing", report.bytes_framing.count()},
       {"bytes_state", report.bytes_state.count()},
-      {"transfer_ratio", static_cast<double>(bytes_total) / static_cast<double>(memory.memory().count())},
+      {"transfer_ratio",
+       static_cast<double>(bytes_total) / static_cast<double>(memory.memory().count())},
       {"pages_sent", report.pages_sent},
       {"pages_zero", report.pages_zero},
       {"pages_skipped", report.pages_skipped},

@@ -7,8 +7,9 @@
 
 namespace migsim::scenarios {
 
-const std::vector<std::string_view> kTopLevelKeys{"name", "description", "seed", "replications", "vm",
-                                                  "workload", "link", "host", "migration", "sweep"};
+const std::vector<std::string_view> kTopLevelKeys{
+    "name",     "description", "seed", "replications", "vm",
+    "workload", "link",        "host", "migration",    "sweep"};
 
 namespace {
 
@@ -30,20 +31,11 @@ class SectionReader {
   SectionReader(const std::string& file, const ConfigNode& section, std::string path)
       : file_(file), section_(section), path_(std::move(path)) {}
 
-  // Reads every declared parameter present in the section.
-  template <class Visitable>
-  void read(Visitable& params) {
-    struct V final : sim::ParamVisitor {
-      SectionReader* r;
-      explicit V(SectionReader* rr) : r(rr) {}
-      void visit(const sim::ParamDecl& d) override { r->read_one(d); }
-    } v(this);
-    params.visit(v);
+  // Reads every declared parameter present in the section (a parameter struct or a ParamSet).
+  template <class T>
+  void read(T& params) {
+    sim::for_each_param(params, [this](const sim::ParamDecl& d) { read_one(d); });
   }
-  void read_set(sim::ParamSet& set) {
-    sim::for_each_param(set, [this](const sim::ParamDecl& d) { read_one(d); });
-  }
-  void accept_key(std::string_view key) { known_.push_back(key); }
 
   // Every key in the section must have been read or accepted.
   void reject_unknown() const {
@@ -63,8 +55,9 @@ class SectionReader {
     const ConfigNode::Entry* e = section_.find_entry(key);
     if (e == nullptr) {
       if (required)
-        throw ScenarioError(file_, section_.line, path_ + "." + std::string(key),
-                            "missing required key '" + std::string(key) + "'; one of: " + join(allowed));
+        throw ScenarioError(
+            file_, section_.line, path_ + "." + std::string(key),
+            "missing required key '" + std::string(key) + "'; one of: " + join(allowed));
       return std::string(fallback);
     }
     if (e->value.kind != ConfigNode::Kind::kScalar)
@@ -91,7 +84,8 @@ class SectionReader {
     const std::string path = path_ + "." + e->key;
     const std::string allowed = "allowed: " + d.allowed();
     if (e->value.kind != ConfigNode::Kind::kScalar)
-      throw ScenarioError(file_, e->value.line, path, "expected " + d.allowed() + "; got " + e->value.kind_name());
+      throw ScenarioError(file_, e->value.line, path,
+                          "expected " + d.allowed() + "; got " + e->value.kind_name());
     std::string error;
     if (!d.parse(e->value.scalar, error))
       throw ScenarioError(file_, e->value.line, path, error + " (" + allowed + ")");
@@ -104,7 +98,8 @@ class SectionReader {
   std::vector<std::string_view> known_;
 };
 
-const ConfigNode& section_or_empty(const ConfigNode& root, std::string_view key, const std::string& file) {
+const ConfigNode& section_or_empty(const ConfigNode& root, std::string_view key,
+                                   const std::string& file) {
   static const ConfigNode empty = [] {
     ConfigNode n;
     n.kind = ConfigNode::Kind::kMap;
@@ -127,7 +122,8 @@ std::int64_t read_integer(const ConfigNode& root, std::string_view key, std::int
   std::string error;
   if (e->value.kind != ConfigNode::Kind::kScalar || !decl.parse(e->value.scalar, error))
     throw ScenarioError(file, e->value.line, std::string(key), "expected " + decl.allowed());
-  if (std::string c = decl.check(); !c.empty()) throw ScenarioError(file, e->value.line, std::string(key), c);
+  if (std::string c = decl.check(); !c.empty())
+    throw ScenarioError(file, e->value.line, std::string(key), c);
   return v;
 }
 
@@ -142,7 +138,8 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
   }
   for (std::string_view text_key : {"name", "description"}) {
     if (const auto* e = root.find_entry(text_key); e && e->value.kind != ConfigNode::Kind::kScalar)
-      throw ScenarioError(file, e->value.line, e->key, "expected a text; got " + e->value.kind_name());
+      throw ScenarioError(file, e->value.line, e->key,
+                          "expected a text; got " + e->value.kind_name());
   }
   if (const ConfigNode* n = root.find("name")) p.name = n->scalar;
   p.seed = read_integer(root, "seed", 1, 0, file);
@@ -161,27 +158,28 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
   {
     const ConfigNode& section = section_or_empty(root, "link", file);
     SectionReader r(file, section, "link");
-    p.link_preset = r.selector("preset", net::link_preset_names(), false, "gigabit");
-    p.link = net::find_link_preset(p.link_preset)->defaults;
+    p.link_preset = r.selector("preset", net::link_presets().names(), false, "gigabit");
+    p.link = net::link_presets().find(p.link_preset)->defaults;
     r.read(p.link);
     r.reject_unknown();
   }
   {
     const ConfigNode& section = section_or_empty(root, "host", file);
     SectionReader r(file, section, "host");
-    p.hypervisor = r.selector("hypervisor", host::hypervisor_names(), true);
-    p.host = host::find_hypervisor(p.hypervisor)->defaults;
+    p.hypervisor = r.selector("hypervisor", host::hypervisor_presets().names(), true);
+    p.host = host::hypervisor_presets().find(p.hypervisor)->defaults;
     r.read(p.host);
     r.reject_unknown();
   }
-  const std::uint64_t pages = static_cast<std::uint64_t>(p.vm.memory.count() / p.vm.page_size.count());
+  const std::uint64_t pages =
+      static_cast<std::uint64_t>(p.vm.memory.count() / p.vm.page_size.count());
   {
     const ConfigNode& section = section_or_empty(root, "workload", file);
     SectionReader r(file, section, "workload");
     p.workload_type = r.selector("type", workloads::workloads().names(), true);
     const auto* entry = workloads::workloads().find(p.workload_type);
     p.workload = entry->make_params();
-    r.read_set(*p.workload);
+    r.read(*p.workload);
     r.reject_unknown();
     try {
       (void)entry->make(*p.workload, workloads::WorkloadContext{pages, p.vm.page_size, 0, 0});
@@ -195,7 +193,7 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
     p.algorithm = r.selector("algorithm", migration::algorithms().names(), true);
     const auto* entry = migration::algorithms().find(p.algorithm);
     p.migration = entry->make_params(p.hypervisor);
-    r.read_set(*p.migration);
+    r.read(*p.migration);
     r.reject_unknown();
     try {
       (void)entry->make(*p.migration);
@@ -213,8 +211,10 @@ void assign(ConfigNode& root, const std::string& path, const ConfigNode& value, 
   std::size_t start = 0;
   for (;;) {
     const std::size_t dot = path.find('.', start);
-    const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (key.empty()) throw ScenarioError(file, key_line, "sweep." + path, "empty segment in sweep path");
+    const std::string key =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (key.empty())
+      throw ScenarioError(file, key_line, "sweep." + path, "empty segment in sweep path");
     if (node->kind == ConfigNode::Kind::kNull) node->kind = ConfigNode::Kind::kMap;
     if (node->kind != ConfigNode::Kind::kMap)
       throw ScenarioError(file, key_line, "sweep." + path,
@@ -240,11 +240,12 @@ void assign(ConfigNode& root, const std::string& path, const ConfigNode& value, 
 void check_sweep_path(const std::string& path, int line, const std::string& file) {
   const std::size_t dot = path.find('.');
   const std::string section = path.substr(0, dot);
-  static const std::vector<std::string_view> sweepable{"seed", "vm", "workload", "link", "host", "migration"};
+  static const std::vector<std::string_view> sweepable{"seed", "vm",   "workload",
+                                                       "link", "host", "migration"};
   if (std::find(sweepable.begin(), sweepable.end(), section) == sweepable.end())
     throw ScenarioError(file, line, "sweep." + path,
-                        "unknown sweep path '" + path + "': it must start with one of: " + join(sweepable) +
-                            did_you_mean(section, sweepable));
+                        "unknown sweep path '" + path + "': it must start with one of: " +
+                            join(sweepable) + did_you_mean(section, sweepable));
   if ((section == "seed") != (dot == std::string::npos) ||
       (dot != std::string::npos && path.find('.', dot + 1) != std::string::npos))
     throw ScenarioError(file, line, "sweep." + path,
@@ -255,8 +256,9 @@ void check_sweep_path(const std::string& path, int line, const std::string& file
 
 std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::string& file) {
   if (root.kind != ConfigNode::Kind::kMap)
-    throw ScenarioError(file, root.line, "",
-                        "a scenario is a mapping with keys " + join(kTopLevelKeys) + "; got " + root.kind_name());
+    throw ScenarioError(
+        file, root.line, "",
+        "a scenario is a mapping with keys " + join(kTopLevelKeys) + "; got " + root.kind_name());
   ConfigNode base = root;
   struct Axis {
     std::string path;
@@ -266,15 +268,18 @@ std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::st
   std::vector<Axis> axes;
   if (const ConfigNode::Entry* sweep = root.find_entry("sweep")) {
     if (sweep->value.kind != ConfigNode::Kind::kMap)
-      throw ScenarioError(file, sweep->value.line, "sweep",
-                          "expected a mapping from dotted key paths (vm.memory) to lists of values");
+      throw ScenarioError(
+          file, sweep->value.line, "sweep",
+          "expected a mapping from dotted key paths (vm.memory) to lists of values");
     for (const auto& e : sweep->value.map) {
       check_sweep_path(e.key, e.key_line, file);
       if (e.value.kind != ConfigNode::Kind::kSeq || e.value.seq.empty())
-        throw ScenarioError(file, e.value.line, "sweep." + e.key, "expected a non-empty list of values");
+        throw ScenarioError(file, e.value.line, "sweep." + e.key,
+                            "expected a non-empty list of values");
       for (const auto& v : e.value.seq)
         if (v.kind != ConfigNode::Kind::kScalar)
-          throw ScenarioError(file, v.line, "sweep." + e.key, "sweep values must be single values, not " + v.kind_name());
+          throw ScenarioError(file, v.line, "sweep." + e.key,
+                              "sweep values must be single values, not " + v.kind_name());
       axes.push_back({e.key, e.key_line, e.value.seq});
     }
     base.map.erase(std::find_if(base.map.begin(), base.map.end(),
@@ -283,7 +288,8 @@ std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::st
   std::size_t total = 1;
   for (const auto& a : axes) {
     total *= a.values.size();
-    if (total > 1000000) throw ScenarioError(file, a.line, "sweep", "the sweep expands to more than 1,000,000 points");
+    if (total > 1000000)
+      throw ScenarioError(file, a.line, "sweep", "the sweep expands to more than 1,000,000 points");
   }
   std::vector<ScenarioPoint> points;
   points.reserve(total);
@@ -327,16 +333,12 @@ Json param_json(const sim::ParamDecl& d) {
       d.value);
 }
 
-template <class Visitable>
-Json section_json(Visitable& params) {
+// A section's parameters as JSON: a parameter struct or a ParamSet.
+template <class T>
+Json params_json(T& params) {
   Json out = Json::object();
-  sim::for_each_param_of(params, [&](const sim::ParamDecl& d) { out[std::string(d.name)] = param_json(d); });
-  return out;
-}
-
-Json set_json(sim::ParamSet& set) {
-  Json out = Json::object();
-  sim::for_each_param(set, [&](const sim::ParamDecl& d) { out[std::string(d.name)] = param_json(d); });
+  sim::for_each_param(params,
+                      [&](const sim::ParamDecl& d) { out[std::string(d.name)] = param_json(d); });
   return out;
 }
 
@@ -348,20 +350,20 @@ Json ScenarioPoint::resolved() const {
   j["seed"] = seed;
   j["replications"] = replications;
   vm::VmParams vm_copy = vm;
-  j["vm"] = section_json(vm_copy);
+  j["vm"] = params_json(vm_copy);
   Json w = {{"type", workload_type}};
-  w.update(set_json(*workload));
+  w.update(params_json(*workload));
   j["workload"] = w;
   net::LinkParams link_copy = link;
   Json l = {{"preset", link_preset}};
-  l.update(section_json(link_copy));
+  l.update(params_json(link_copy));
   j["link"] = l;
   host::HostParams host_copy = host;
   Json h = {{"hypervisor", hypervisor}};
-  h.update(section_json(host_copy));
+  h.update(params_json(host_copy));
   j["host"] = h;
   Json m = {{"algorithm", algorithm}};
-  m.update(set_json(*migration));
+  m.update(params_json(*migration));
   j["migration"] = m;
   return j;
 }

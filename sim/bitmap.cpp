@@ -9,7 +9,9 @@ void Bitmap::set_all() {
   if (!words_.empty()) words_.back() &= valid_mask(words_.size() - 1);
 }
 
-void Bitmap::clear_all() { std::fill(words_.begin(), words_.end(), Word{0}); }
+void Bitmap::clear_all() {
+  std::fill(words_.begin(), words_.end(), Word{0});
+}
 
 void Bitmap::set_range(std::uint64_t first, std::uint64_t count) {
   if (count == 0) return;

@@ -55,24 +55,27 @@ std::string ParamDecl::type_name() const {
 }
 
 std::string ParamDecl::allowed() const {
-  std::string s = std::visit(Overload{
-                                 [](Bytes*) { return std::string("a size such as 4GiB"); },
-                                 [](Duration*) { return std::string("a duration such as 300ms"); },
-                                 [](BitRate*) { return std::string("a data rate such as 1Gbit/s or 125MB/s"); },
-                                 [](Rate*) { return std::string("an event rate such as 20000/s"); },
-                                 [](double*) { return std::string("a number"); },
-                                 [](std::int64_t*) { return std::string("a whole number"); },
-                                 [](bool*) { return std::string("true or false"); },
-                                 [](std::string*) { return std::string("a string"); },
-                             },
-                             value);
+  std::string s =
+      std::visit(Overload{
+                     [](Bytes*) { return std::string("a size such as 4GiB"); },
+                     [](Duration*) { return std::string("a duration such as 300ms"); },
+                     [](BitRate*) { return std::string("a data rate such as 1Gbit/s or 125MB/s"); },
+                     [](Rate*) { return std::string("an event rate such as 20000/s"); },
+                     [](double*) { return std::string("a number"); },
+                     [](std::int64_t*) { return std::string("a whole number"); },
+                     [](bool*) { return std::string("true or false"); },
+                     [](std::string*) { return std::string("a string"); },
+                 },
+                 value);
   if (!choices.empty()) s = "one of: " + join(choices);
   if (min) s += std::string(min_exclusive ? ", greater than " : ", at least ") + scalar_text(*min);
   if (max) s += ", at most " + scalar_text(*max);
   return s;
 }
 
-std::string ParamDecl::text() const { return scalar_text(current(value)); }
+std::string ParamDecl::text() const {
+  return scalar_text(current(value));
+}
 
 bool ParamDecl::parse(std::string_view text, std::string& error) const {
   return std::visit(
@@ -102,8 +105,10 @@ bool ParamDecl::parse(std::string_view text, std::string& error) const {
             return true;
           },
           [&](bool* p) {
-            if (text == "true") *p = true;
-            else if (text == "false") *p = false;
+            if (text == "true")
+              *p = true;
+            else if (text == "false")
+              *p = false;
             else {
               error = "expected true or false";
               return false;
@@ -127,7 +132,9 @@ bool ParamDecl::parse(std::string_view text, std::string& error) const {
 
 std::string ParamDecl::check() const {
   const ParamScalar v = current(value);
-  const auto fail = [&] { return text() + " is out of range: must be " + allowed().substr(allowed().find(", ") + 2); };
+  const auto fail = [&] {
+    return text() + " is out of range: must be " + allowed().substr(allowed().find(", ") + 2);
+  };
   if (min) {
     const bool ok = min_exclusive ? (*min < v) : !(v < *min);
     if (!ok) return fail();

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -22,8 +23,10 @@
 
 namespace migsim::sim {
 
-using ParamScalar = std::variant<Bytes, Duration, BitRate, Rate, double, std::int64_t, bool, std::string>;
-using ParamRef = std::variant<Bytes*, Duration*, BitRate*, Rate*, double*, std::int64_t*, bool*, std::string*>;
+using ParamScalar =
+    std::variant<Bytes, Duration, BitRate, Rate, double, std::int64_t, bool, std::string>;
+using ParamRef =
+    std::variant<Bytes*, Duration*, BitRate*, Rate*, double*, std::int64_t*, bool*, std::string*>;
 
 // The type-independent view of one declared parameter.
 struct ParamDecl {
@@ -56,13 +59,19 @@ class Param {
     decl_.help = help;
     decl_.value = &value;
   }
-  Param&& at_least(T v) && { decl_.min = ParamScalar{std::move(v)}; return std::move(*this); }
+  Param&& at_least(T v) && {
+    decl_.min = ParamScalar{std::move(v)};
+    return std::move(*this);
+  }
   Param&& above(T v) && {
     decl_.min = ParamScalar{std::move(v)};
     decl_.min_exclusive = true;
     return std::move(*this);
   }
-  Param&& at_most(T v) && { decl_.max = ParamScalar{std::move(v)}; return std::move(*this); }
+  Param&& at_most(T v) && {
+    decl_.max = ParamScalar{std::move(v)};
+    return std::move(*this);
+  }
   Param&& one_of(std::initializer_list<std::string_view> words) && {
     decl_.choices.assign(words.begin(), words.end());
     return std::move(*this);
@@ -71,7 +80,10 @@ class Param {
     decl_.choices = std::move(words);
     return std::move(*this);
   }
-  Param&& counting(std::string_view unit) && { decl_.unit = unit; return std::move(*this); }
+  Param&& counting(std::string_view unit) && {
+    decl_.unit = unit;
+    return std::move(*this);
+  }
   const ParamDecl& decl() const { return decl_; }
 
  private:
@@ -122,24 +134,18 @@ class ParamError : public std::runtime_error {
   std::string key_;
 };
 
-// Calls fn(decl) for each declared parameter of `set`.
-template <class Fn>
-void for_each_param(ParamSet& set, Fn&& fn) {
+// Calls fn(decl) for each declared parameter of `target`: a ParamSet or a parameter struct.
+template <class T, class Fn>
+void for_each_param(T& target, Fn&& fn) {
   struct V final : ParamVisitor {
     Fn* f;
     explicit V(Fn* fp) : f(fp) {}
     void visit(const ParamDecl& d) override { (*f)(d); }
   } v(&fn);
-  set.accept(v);
-}
-template <class P, class Fn>
-void for_each_param_of(P& params, Fn&& fn) {
-  struct V final : ParamVisitor {
-    Fn* f;
-    explicit V(Fn* fp) : f(fp) {}
-    void visit(const ParamDecl& d) override { (*f)(d); }
-  } v(&fn);
-  params.visit(v);
+  if constexpr (std::is_base_of_v<ParamSet, T>)
+    target.accept(v);
+  else
+    target.visit(v);
 }
 
 // The candidate closest to `word` by edit distance, if close enough to be a likely typo.

@@ -12,7 +12,9 @@ std::uint64_t splitmix64(std::uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+constexpr std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 
@@ -46,7 +48,9 @@ std::uint64_t RandomStream::next_u64() {
   return result;
 }
 
-double RandomStream::uniform01() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double RandomStream::uniform01() {
+  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
 std::uint64_t RandomStream::below(std::uint64_t n) {
   unsigned __int128 m = static_cast<unsigned __int128>(next_u64()) * n;
@@ -61,7 +65,9 @@ std::uint64_t RandomStream::below(std::uint64_t n) {
   return static_cast<std::uint64_t>(m >> 64);
 }
 
-std::uint64_t RandomStream::geometric(double p, std::uint64_t cap) { return Geometric(p)(*this, cap); }
+std::uint64_t RandomStream::geometric(double p, std::uint64_t cap) {
+  return Geometric(p)(*this, cap);
+}
 
 RandomStream::Geometric::Geometric(double p) : inv_log_q_(p >= 1.0 ? 0.0 : 1.0 / std::log1p(-p)) {}
 

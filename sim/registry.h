@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -14,6 +15,10 @@ namespace migsim::sim {
 template <class Entry>
 class Registry {
  public:
+  Registry() = default;
+  Registry(std::initializer_list<Entry> entries) {
+    for (const auto& e : entries) add(e);
+  }
   void add(Entry entry) {
     if (find(entry.name) != nullptr)
       throw std::logic_error("registered twice: " + std::string(entry.name));

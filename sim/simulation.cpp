@@ -6,9 +6,13 @@
 
 namespace migsim::sim {
 
-void Process::FinalAwaiter::await_suspend(Handle h) noexcept { h.promise().sim->process_finished(h); }
+void Process::FinalAwaiter::await_suspend(Handle h) noexcept {
+  h.promise().sim->process_finished(h);
+}
 
-void Process::promise_type::unhandled_exception() { sim->process_failed(std::current_exception()); }
+void Process::promise_type::unhandled_exception() {
+  sim->process_failed(std::current_exception());
+}
 
 Simulation::~Simulation() {
   for (auto h : live_) h.destroy();

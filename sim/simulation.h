@@ -77,16 +77,12 @@ struct TaskPromiseBase {
 };
 }  // namespace detail
 
-template <class T>
-class Task {
+// What Task<T> and Task<void> share: ownership of the frame and the awaiter protocol.
+template <class Promise>
+class TaskBase {
  public:
-  struct promise_type : detail::TaskPromiseBase {
-    T value{};
-    Task get_return_object() { return Task{std::coroutine_handle<promise_type>::from_promise(*this)}; }
-    void return_value(T v) { value = std::move(v); }
-  };
-  Task(Task&& o) noexcept : handle_(std::exchange(o.handle_, {})) {}
-  ~Task() {
+  TaskBase(TaskBase&& o) noexcept : handle_(std::exchange(o.handle_, {})) {}
+  ~TaskBase() {
     if (handle_) handle_.destroy();
   }
   bool await_ready() const noexcept { return false; }
@@ -94,40 +90,57 @@ class Task {
     handle_.promise().continuation = awaiter;
     return handle_;
   }
-  T await_resume() {
+
+ protected:
+  explicit TaskBase(std::coroutine_handle<Promise> h) : handle_(h) {}
+  Promise& promise() {
     if (handle_.promise().error) std::rethrow_exception(handle_.promise().error);
-    return std::move(handle_.promise().value);
+    return handle_.promise();
   }
+  std::coroutine_handle<Promise> handle_;
+};
+
+template <class T>
+struct TaskPromise : detail::TaskPromiseBase {
+  T value{};
+  Task<T> get_return_object();
+  void return_value(T v) { value = std::move(v); }
+};
+template <>
+struct TaskPromise<void> : detail::TaskPromiseBase {
+  Task<void> get_return_object();
+  void return_void() {}
+};
+
+template <class T>
+class Task : public TaskBase<TaskPromise<T>> {
+ public:
+  using promise_type = TaskPromise<T>;
+  T await_resume() { return std::move(this->promise().value); }
 
  private:
-  explicit Task(std::coroutine_handle<promise_type> h) : handle_(h) {}
-  std::coroutine_handle<promise_type> handle_;
+  friend promise_type;
+  using TaskBase<promise_type>::TaskBase;
 };
 
 template <>
-class Task<void> {
+class Task<void> : public TaskBase<TaskPromise<void>> {
  public:
-  struct promise_type : detail::TaskPromiseBase {
-    Task get_return_object() { return Task{std::coroutine_handle<promise_type>::from_promise(*this)}; }
-    void return_void() {}
-  };
-  Task(Task&& o) noexcept : handle_(std::exchange(o.handle_, {})) {}
-  ~Task() {
-    if (handle_) handle_.destroy();
-  }
-  bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiter) noexcept {
-    handle_.promise().continuation = awaiter;
-    return handle_;
-  }
-  void await_resume() {
-    if (handle_.promise().error) std::rethrow_exception(handle_.promise().error);
-  }
+  using promise_type = TaskPromise<void>;
+  void await_resume() { (void)promise(); }
 
  private:
-  explicit Task(std::coroutine_handle<promise_type> h) : handle_(h) {}
-  std::coroutine_handle<promise_type> handle_;
+  friend promise_type;
+  using TaskBase<promise_type>::TaskBase;
 };
+
+template <class T>
+Task<T> TaskPromise<T>::get_return_object() {
+  return Task<T>{std::coroutine_handle<TaskPromise<T>>::from_promise(*this)};
+}
+inline Task<void> TaskPromise<void>::get_return_object() {
+  return Task<void>{std::coroutine_handle<TaskPromise<void>>::from_promise(*this)};
+}
 
 class Simulation {
  public:

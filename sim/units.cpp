@@ -16,21 +16,32 @@ struct Unit {
 
 constexpr std::array kByteUnits{
     Unit{"B", 1},
-    Unit{"KiB", std::int64_t{1} << 10}, Unit{"MiB", std::int64_t{1} << 20},
-    Unit{"GiB", std::int64_t{1} << 30}, Unit{"TiB", std::int64_t{1} << 40},
-    Unit{"KB", 1000}, Unit{"MB", 1000000}, Unit{"GB", 1000000000},
+    Unit{"KiB", std::int64_t{1} << 10},
+    Unit{"MiB", std::int64_t{1} << 20},
+    Unit{"GiB", std::int64_t{1} << 30},
+    Unit{"TiB", std::int64_t{1} << 40},
+    Unit{"KB", 1000},
+    Unit{"MB", 1000000},
+    Unit{"GB", 1000000000},
     Unit{"TB", 1000000000000},
 };
 constexpr std::array kDurationUnits{
-    Unit{"ns", 1}, Unit{"us", 1000}, Unit{"ms", 1000000}, Unit{"s", 1000000000},
-    Unit{"min", 60000000000}, Unit{"h", 3600000000000},
+    Unit{"ns", 1},         Unit{"us", 1000},         Unit{"ms", 1000000},
+    Unit{"s", 1000000000}, Unit{"min", 60000000000}, Unit{"h", 3600000000000},
 };
 // Rates in bits per second: bit forms and byte forms (x8).
 constexpr std::array kBitRateUnits{
-    Unit{"bit/s", 1}, Unit{"Kbit/s", 1000}, Unit{"Mbit/s", 1000000},
-    Unit{"Gbit/s", 1000000000}, Unit{"Tbit/s", 1000000000000},
-    Unit{"B/s", 8}, Unit{"KB/s", 8000}, Unit{"MB/s", 8000000}, Unit{"GB/s", 8000000000},
-    Unit{"KiB/s", std::int64_t{8} << 10}, Unit{"MiB/s", std::int64_t{8} << 20},
+    Unit{"bit/s", 1},
+    Unit{"Kbit/s", 1000},
+    Unit{"Mbit/s", 1000000},
+    Unit{"Gbit/s", 1000000000},
+    Unit{"Tbit/s", 1000000000000},
+    Unit{"B/s", 8},
+    Unit{"KB/s", 8000},
+    Unit{"MB/s", 8000000},
+    Unit{"GB/s", 8000000000},
+    Unit{"KiB/s", std::int64_t{8} << 10},
+    Unit{"MiB/s", std::int64_t{8} << 20},
     Unit{"GiB/s", std::int64_t{8} << 30},
 };
 
@@ -54,7 +65,8 @@ bool split_number(std::string_view text, std::string_view& number, std::string_v
 bool scale_exact(std::string_view number, std::int64_t factor, std::int64_t& out) {
   const auto dot = number.find('.');
   std::string_view whole = number.substr(0, dot);
-  std::string_view frac = dot == std::string_view::npos ? std::string_view{} : number.substr(dot + 1);
+  std::string_view frac =
+      dot == std::string_view::npos ? std::string_view{} : number.substr(dot + 1);
   if (frac.find('.') != std::string_view::npos) return false;
   __int128 value = 0;
   for (char c : whole) {
@@ -99,14 +111,15 @@ bool parse_with_units(std::string_view text, const std::array<Unit, N>& units,
   for (const auto& u : units) {
     if (u.name == unit) {
       if (!scale_exact(number, u.factor, out)) {
-        error = "'" + std::string(trim(text)) + "' is not a whole number of the base unit or is too large";
+        error = "'" + std::string(trim(text)) +
+                "' is not a whole number of the base unit or is too large";
         return false;
       }
       return true;
     }
   }
-  error = "unknown unit '" + std::string(unit) + "' for " + std::string(kind) + " (units: " +
-          allowed_units + ")";
+  error = "unknown unit '" + std::string(unit) + "' for " + std::string(kind) +
+          " (units: " + allowed_units + ")";
   return false;
 }
 
@@ -148,7 +161,8 @@ bool parse_bytes(std::string_view text, Bytes& out, std::string& error) {
 
 bool parse_duration(std::string_view text, Duration& out, std::string& error) {
   std::int64_t v = 0;
-  if (!parse_with_units(text, kDurationUnits, "a duration", "300ms or 1.5s", v, error)) return false;
+  if (!parse_with_units(text, kDurationUnits, "a duration", "300ms or 1.5s", v, error))
+    return false;
   out = Duration::ns(v);
   return true;
 }
@@ -203,7 +217,8 @@ std::string format_bit_rate(BitRate r) {
 std::string format_rate(Rate r) {
   // Fixed notation: the rate parser takes plain decimals ("100000/s", not "1e+05/s").
   std::array<char, 400> buf{};
-  const auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), r.per_second(), std::chars_format::fixed);
+  const auto [ptr, ec] =
+      std::to_chars(buf.data(), buf.data() + buf.size(), r.per_second(), std::chars_format::fixed);
   return std::string(buf.data(), ptr) + "/s";
 }
 

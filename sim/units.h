@@ -20,7 +20,10 @@ class Bytes {
   constexpr auto operator<=>(const Bytes&) const = default;
   constexpr Bytes operator+(Bytes o) const { return Bytes{count_ + o.count_}; }
   constexpr Bytes operator-(Bytes o) const { return Bytes{count_ - o.count_}; }
-  constexpr Bytes& operator+=(Bytes o) { count_ += o.count_; return *this; }
+  constexpr Bytes& operator+=(Bytes o) {
+    count_ += o.count_;
+    return *this;
+  }
   constexpr Bytes operator*(std::int64_t k) const { return Bytes{count_ * k}; }
 
  private:
@@ -41,8 +44,14 @@ class Duration {
   constexpr auto operator<=>(const Duration&) const = default;
   constexpr Duration operator+(Duration o) const { return Duration{ns_ + o.ns_}; }
   constexpr Duration operator-(Duration o) const { return Duration{ns_ - o.ns_}; }
-  constexpr Duration& operator+=(Duration o) { ns_ += o.ns_; return *this; }
-  constexpr Duration& operator-=(Duration o) { ns_ -= o.ns_; return *this; }
+  constexpr Duration& operator+=(Duration o) {
+    ns_ += o.ns_;
+    return *this;
+  }
+  constexpr Duration& operator-=(Duration o) {
+    ns_ -= o.ns_;
+    return *this;
+  }
   constexpr Duration operator*(std::int64_t k) const { return Duration{ns_ * k}; }
 
  private:
@@ -83,10 +92,18 @@ class Rate {
 };
 
 namespace literals {
-constexpr Bytes operator""_B(unsigned long long n) { return Bytes{static_cast<std::int64_t>(n)}; }
-constexpr Bytes operator""_KiB(unsigned long long n) { return Bytes{static_cast<std::int64_t>(n) << 10}; }
-constexpr Bytes operator""_MiB(unsigned long long n) { return Bytes{static_cast<std::int64_t>(n) << 20}; }
-constexpr Bytes operator""_GiB(unsigned long long n) { return Bytes{static_cast<std::int64_t>(n) << 30}; }
+constexpr Bytes operator""_B(unsigned long long n) {
+  return Bytes{static_cast<std::int64_t>(n)};
+}
+constexpr Bytes operator""_KiB(unsigned long long n) {
+  return Bytes{static_cast<std::int64_t>(n) << 10};
+}
+constexpr Bytes operator""_MiB(unsigned long long n) {
+  return Bytes{static_cast<std::int64_t>(n) << 20};
+}
+constexpr Bytes operator""_GiB(unsigned long long n) {
+  return Bytes{static_cast<std::int64_t>(n) << 30};
+}
 }  // namespace literals
 
 // Parsers. Each returns false and fills `error` with what is allowed when the text is not a

@@ -1,10 +1,10 @@
 // Helpers shared by tests: run a scenario given as YAML text, run the migsim executable.
 #pragma once
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <string>
-#include <sys/wait.h>
 
 #include "scenarios/run.h"
 #include "scenarios/scenario.h"

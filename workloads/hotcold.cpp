@@ -34,7 +34,8 @@ class HotCold final : public vm::GuestActivity {
   HotCold(const HotColdParams& p, const WorkloadContext& ctx)
       : region_(p.region.resolve(ctx)),
         hot_pages_(std::max<std::uint64_t>(
-            1, static_cast<std::uint64_t>(std::llround(p.hot_fraction * static_cast<double>(region_.count))))),
+            1, static_cast<std::uint64_t>(
+                   std::llround(p.hot_fraction * static_cast<double>(region_.count))))),
         hot_rate_(p.rate.per_second() * p.hot_share),
         cold_rate_(p.rate.per_second() * (1.0 - p.hot_share)),
         rng_(ctx.stream("workload.hotcold")) {}
@@ -60,7 +61,8 @@ class HotCold final : public vm::GuestActivity {
 
 void register_hotcold(WorkloadRegistry& r) {
   r.add(make_entry<HotColdParams, HotCold>(
-      "hotcold", "random page writes, `hot_share` of them to the first `hot_fraction` of a region"));
+      "hotcold",
+      "random page writes, `hot_share` of them to the first `hot_fraction` of a region"));
 }
 
 }  // namespace migsim::workloads

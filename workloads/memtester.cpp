@@ -52,7 +52,8 @@ class Memtester final : public vm::GuestActivity {
   Memtester(const MemtesterParams& p, const WorkloadContext& ctx) : page_(ctx.page_size.count()) {
     const std::int64_t memory = page_ * static_cast<std::int64_t>(ctx.pages);
     if (p.offset.count() % page_ != 0)
-      throw sim::ParamError("offset", "offset " + sim::format_bytes(p.offset) + " is not page-aligned");
+      throw sim::ParamError("offset",
+                            "offset " + sim::format_bytes(p.offset) + " is not page-aligned");
     if (p.offset.count() + p.buffer.count() > memory)
       throw sim::ParamError("buffer", "buffer " + sim::format_bytes(p.buffer) + " at offset " +
                                           sim::format_bytes(p.offset) + " does not fit in " +
@@ -75,7 +76,8 @@ class Memtester final : public vm::GuestActivity {
     std::int64_t t0 = (from.count_ns() + offset_ns_) % period_ns_;
     std::int64_t remaining = (to - from).count_ns();
     auto it = std::upper_bound(segments_.begin(), segments_.end(), t0,
-                               [](std::int64_t t, const Segment& s) { return t < s.start; }) - 1;
+                               [](std::int64_t t, const Segment& s) { return t < s.start; }) -
+              1;
     while (remaining > 0) {
       const std::int64_t seg_end = it->start + it->length;
       const std::int64_t t1 = std::min(seg_end, t0 + remaining);
@@ -90,7 +92,8 @@ class Memtester final : public vm::GuestActivity {
   }
 
   std::vector<std::pair<std::string, double>> facts() const override {
-    return {{"workload_phase", phase_}, {"workload_loop_s", static_cast<double>(period_ns_) * 1e-9}};
+    return {{"workload_phase", phase_},
+            {"workload_loop_s", static_cast<double>(period_ns_) * 1e-9}};
   }
 
  private:
@@ -102,7 +105,8 @@ class Memtester final : public vm::GuestActivity {
   };
 
   void add(Kind kind, std::int64_t bytes_moved, std::int64_t bytes_per_s) {
-    const auto ns = static_cast<std::int64_t>(static_cast<__int128>(bytes_moved) * 1000000000 / bytes_per_s);
+    const auto ns =
+        static_cast<std::int64_t>(static_cast<__int128>(bytes_moved) * 1000000000 / bytes_per_s);
     segments_.push_back(Segment{period_ns_, std::max<std::int64_t>(ns, 1), kind});
     period_ns_ += segments_.back().length;
   }
@@ -120,12 +124,12 @@ class Memtester final : public vm::GuestActivity {
     };
     const std::vector<Test> tests = [&] {
       std::vector<Test> t{
-          {1, whole},                                                            // Random Value
-          {1, 2 * whole}, {1, 2 * whole}, {1, 2 * whole},                        // XOR SUB MUL
-          {1, 2 * whole}, {1, 2 * whole}, {1, 2 * whole},                        // DIV OR AND
-          {1, whole},                                                            // Seq. Increment
-          {64, whole}, {256, whole}, {64, whole}, {128, whole},                  // Solid Block Check Spread
-          {512, whole}, {128, whole}, {128, whole},                              // Flip Walk1 Walk0
+          {1, whole},                                                    // Random Value
+          {1, 2 * whole}, {1, 2 * whole}, {1, 2 * whole},                // XOR SUB MUL
+          {1, 2 * whole}, {1, 2 * whole}, {1, 2 * whole},                // DIV OR AND
+          {1, whole},                                                    // Seq. Increment
+          {64, whole},    {256, whole},   {64, whole},    {128, whole},  // Solid Block Check Spread
+          {512, whole},   {128, whole},   {128, whole},                  // Flip Walk1 Walk0
       };
       if (p.narrow_writes) {
         t.push_back({2, half_ + 8 * half_});  // 8-bit Writes: one half in byte stores
@@ -147,7 +151,8 @@ class Memtester final : public vm::GuestActivity {
     if (s.kind == Kind::kRead) return false;
     const std::int64_t span = s.kind == Kind::kWhole ? 2 * half_ : half_;
     const auto lo = static_cast<std::int64_t>(static_cast<__int128>(span) * a / s.length);
-    const auto hi = static_cast<std::int64_t>((static_cast<__int128>(span) * b + s.length - 1) / s.length);
+    const auto hi =
+        static_cast<std::int64_t>((static_cast<__int128>(span) * b + s.length - 1) / s.length);
     if (s.kind == Kind::kWhole) {
       write_bytes(memory, lo, hi);
     } else {

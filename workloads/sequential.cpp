@@ -29,7 +29,8 @@ class Sequential final : public vm::GuestActivity {
         bytes_per_s_(p.dirty_rate.bps() / 8),
         page_bytes_(ctx.page_size.count()),
         // Position in bytes from the region start; kept exact in integer arithmetic.
-        start_bytes_(static_cast<__int128>(p.start * static_cast<double>(region_.count)) * page_bytes_) {}
+        start_bytes_(static_cast<__int128>(p.start * static_cast<double>(region_.count)) *
+                     page_bytes_) {}
 
   void advance(Duration from, Duration to, vm::GuestMemory& memory) override {
     if (bytes_per_s_ == 0) return;

@@ -23,7 +23,9 @@ struct UniformParams {
 class Uniform final : public vm::GuestActivity {
  public:
   Uniform(const UniformParams& p, const WorkloadContext& ctx)
-      : region_(p.region.resolve(ctx)), rate_(p.rate.per_second()), rng_(ctx.stream("workload.uniform")) {}
+      : region_(p.region.resolve(ctx)),
+        rate_(p.rate.per_second()),
+        rng_(ctx.stream("workload.uniform")) {}
 
   void advance(Duration from, Duration to, vm::GuestMemory& memory) override {
     const double expected_writes = rate_ * (to - from).seconds();

@@ -26,16 +26,18 @@ Region::Pages Region::resolve(const WorkloadContext& ctx) const {
                                         sim::format_bytes(ctx.page_size));
   if (offset.count() >= memory)
     throw sim::ParamError("offset", "offset " + sim::format_bytes(offset) +
-                                        " is beyond guest memory (" + sim::format_bytes(Bytes{memory}) + ")");
+                                        " is beyond guest memory (" +
+                                        sim::format_bytes(Bytes{memory}) + ")");
   const std::int64_t sz = size.count() == 0 ? memory - offset.count() : size.count();
   if (sz % page != 0)
-    throw sim::ParamError("size", "size " + sim::format_bytes(Bytes{sz}) +
-                                      " is not a whole number of pages");
+    throw sim::ParamError(
+        "size", "size " + sim::format_bytes(Bytes{sz}) + " is not a whole number of pages");
   if (offset.count() + sz > memory)
-    throw sim::ParamError("size", "region " + sim::format_bytes(offset) + " + " +
-                                      sim::format_bytes(Bytes{sz}) + " extends past guest memory (" +
-                                      sim::format_bytes(Bytes{memory}) + ")");
-  return Pages{static_cast<std::uint64_t>(offset.count() / page), static_cast<std::uint64_t>(sz / page)};
+    throw sim::ParamError(
+        "size", "region " + sim::format_bytes(offset) + " + " + sim::format_bytes(Bytes{sz}) +
+                    " extends past guest memory (" + sim::format_bytes(Bytes{memory}) + ")");
+  return Pages{static_cast<std::uint64_t>(offset.count() / page),
+               static_cast<std::uint64_t>(sz / page)};
 }
 
 void write_random_subset(vm::GuestMemory& memory, std::uint64_t first, std::uint64_t count,
@@ -43,7 +45,8 @@ void write_random_subset(vm::GuestMemory& memory, std::uint64_t first, std::uint
   if (count == 0 || p <= 0.0) return;
   if (p < 0.5) {
     const sim::RandomStream::Geometric gap(p);
-    for (std::uint64_t i = gap(rng, count); i < count; i += 1 + gap(rng, count)) memory.write_page(first + i);
+    for (std::uint64_t i = gap(rng, count); i < count; i += 1 + gap(rng, count))
+      memory.write_page(first + i);
     return;
   }
   // Dense: build each word's mask by removing the pages missed (probability 1 - p).
@@ -56,8 +59,9 @@ void write_random_subset(vm::GuestMemory& memory, std::uint64_t first, std::uint
     const std::uint64_t word = page / sim::Bitmap::kBits;
     const std::uint64_t bit = page % sim::Bitmap::kBits;
     const std::uint64_t n = std::min<std::uint64_t>(sim::Bitmap::kBits - bit, count - i);
-    sim::Bitmap::Word mask = (n == sim::Bitmap::kBits ? ~sim::Bitmap::Word{0}
-                                                      : ((sim::Bitmap::Word{1} << n) - 1)) << bit;
+    sim::Bitmap::Word mask =
+        (n == sim::Bitmap::kBits ? ~sim::Bitmap::Word{0} : ((sim::Bitmap::Word{1} << n) - 1))
+        << bit;
     while (next_miss < i + n) {
       mask &= ~(sim::Bitmap::Word{1} << (bit + (next_miss - i)));
       next_miss += 1 + miss(rng, count);

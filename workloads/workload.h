@@ -32,7 +32,8 @@ struct WorkloadEntry {
   std::string_view help;
   std::function<std::unique_ptr<sim::ParamSet>()> make_params;
   // Throws sim::ParamError when the parameters do not fit the VM.
-  std::function<std::unique_ptr<vm::GuestActivity>(const sim::ParamSet&, const WorkloadContext&)> make;
+  std::function<std::unique_ptr<vm::GuestActivity>(const sim::ParamSet&, const WorkloadContext&)>
+      make;
 };
 
 using WorkloadRegistry = sim::Registry<WorkloadEntry>;
@@ -47,11 +48,12 @@ void register_memtester(WorkloadRegistry& r);
 // Registers workload type P (parameters) / W (model, constructed from (P, WorkloadContext)).
 template <class P, class W>
 WorkloadEntry make_entry(std::string_view name, std::string_view help) {
-  return WorkloadEntry{
-      name, help, [] { return std::make_unique<sim::ParamSetOf<P>>(); },
-      [](const sim::ParamSet& params, const WorkloadContext& ctx) -> std::unique_ptr<vm::GuestActivity> {
-        return std::make_unique<W>(dynamic_cast<const sim::ParamSetOf<P>&>(params).value, ctx);
-      }};
+  return WorkloadEntry{name, help, [] { return std::make_unique<sim::ParamSetOf<P>>(); },
+                       [](const sim::ParamSet& params,
+                          const WorkloadContext& ctx) -> std::unique_ptr<vm::GuestActivity> {
+                         return std::make_unique<W>(
+                             dynamic_cast<const sim::ParamSetOf<P>&>(params).value, ctx);
+                       }};
 }
 
 // A page range of guest memory, declared as `offset` and `size` (0 = to the end of memory).

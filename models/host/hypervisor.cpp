@@ -3,16 +3,16 @@
 namespace migsim::host {
 
 Duration HostParams::log_fetch_time(Bytes memory) const {
-  const __int128 extra =
-      static_cast<__int128>(log_fetch_per_gib.count_ns()) * memory.count() / (std::int64_t{1} << 30);
+  const __int128 extra = static_cast<__int128>(log_fetch_per_gib.count_ns()) * memory.count() /
+                         (std::int64_t{1} << 30);
   return log_fetch_base + Duration::ns(static_cast<std::int64_t>(extra));
 }
 
-const std::vector<HypervisorPreset>& hypervisor_presets() {
+const sim::Registry<HypervisorPreset>& hypervisor_presets() {
   // Suspend/resume times, state size and log-fetch costs are estimates, not measurements:
   // Clark et al. 2005 report 9-40 ms restart; a fetch pauses the domain and copies a bitmap of
   // 32 KiB per GiB (10 us/GiB is ~3 GB/s). Stop rules and framing live with the algorithms.
-  static const std::vector<HypervisorPreset> presets{
+  static const sim::Registry<HypervisorPreset> presets{
       {"xen-legacy",
        "Xen 3.x-4.5 xc_domain_save: 29 live rounds, sent+skipped < 50, 3x memory, PEEK-based skip",
        HostParams{Duration::ms(10), Duration::ms(20), Bytes{256 * 1024}, Duration::us(20),
@@ -27,18 +27,6 @@ const std::vector<HypervisorPreset>& hypervisor_presets() {
                   Duration::us(10), false}},
   };
   return presets;
-}
-
-const HypervisorPreset* find_hypervisor(std::string_view name) {
-  for (const auto& p : hypervisor_presets())
-    if (p.name == name) return &p;
-  return nullptr;
-}
-
-std::vector<std::string_view> hypervisor_names() {
-  std::vector<std::string_view> names;
-  for (const auto& p : hypervisor_presets()) names.push_back(p.name);
-  return names;
 }
 
 }  // namespace migsim::host

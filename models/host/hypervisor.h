@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/params.h"
+#include "sim/registry.h"
 #include "sim/units.h"
 
 namespace migsim::host {
@@ -33,8 +34,7 @@ struct HostParams {
     v(sim::param("resume_time", resume_time,
                  "destination: from the last byte received until the guest runs")
           .at_least(Duration{}));
-    v(sim::param("state_size", state_size,
-                 "vCPU and device state sent while the guest is stopped")
+    v(sim::param("state_size", state_size, "vCPU and device state sent while the guest is stopped")
           .at_least(Bytes{0}));
     v(sim::param("log_fetch_base", log_fetch_base,
                  "fixed cost of one dirty-log fetch (Xen CLEAN/PEEK hypercall, KVM_GET_DIRTY_LOG)")
@@ -58,8 +58,6 @@ struct HypervisorPreset {
   HostParams defaults;
 };
 
-const std::vector<HypervisorPreset>& hypervisor_presets();
-const HypervisorPreset* find_hypervisor(std::string_view name);
-std::vector<std::string_view> hypervisor_names();
+const sim::Registry<HypervisorPreset>& hypervisor_presets();
 
 }  // namespace migsim::host

@@ -14,17 +14,17 @@ using sim::Bytes;
 using sim::Duration;
 
 struct RoundRecord {
-  int index = 0;               // 1 = first (full) pass
-  bool final = false;          // the stop-and-copy round, guest paused
-  Duration start{};            // from migration start
-  Duration duration{};         // until the dirty-log fetch that closed it (final: last page sent)
+  int index = 0;        // 1 = first (full) pass
+  bool final = false;   // the stop-and-copy round, guest paused
+  Duration start{};     // from migration start
+  Duration duration{};  // until the dirty-log fetch that closed it (final: last page sent)
   std::uint64_t pages_sent = 0;
-  std::uint64_t pages_skipped = 0;   // re-dirtied before their batch (Xen legacy to_skip)
-  std::uint64_t pages_zero = 0;      // sent as zero-page records
-  std::uint64_t pages_dirtied = 0;   // distinct pages the guest dirtied during the round
-  Bytes bytes{};                     // on the wire, framing included
-  double bandwidth_bps = 0.0;        // achieved: bytes x 8 / duration
-  Duration expected_downtime{};      // pages pending after the round / measured bandwidth
+  std::uint64_t pages_skipped = 0;  // re-dirtied before their batch (Xen legacy to_skip)
+  std::uint64_t pages_zero = 0;     // sent as zero-page records
+  std::uint64_t pages_dirtied = 0;  // distinct pages the guest dirtied during the round
+  Bytes bytes{};                    // on the wire, framing included
+  double bandwidth_bps = 0.0;       // achieved: bytes x 8 / duration
+  Duration expected_downtime{};     // pages pending after the round / measured bandwidth
 };
 
 struct MigrationReport {
@@ -39,13 +39,15 @@ struct MigrationReport {
   Bytes bytes_resent{};      // page payload of pages sent before
   Bytes bytes_framing{};     // page and batch headers, zero-page records
   Bytes bytes_state{};
-  Bytes bytes_total() const { return bytes_first_pass + bytes_resent + bytes_framing + bytes_state; }
+  Bytes bytes_total() const {
+    return bytes_first_pass + bytes_resent + bytes_framing + bytes_state;
+  }
 
   std::uint64_t pages_sent = 0;
-  std::uint64_t pages_zero = 0;    // QEMU "duplicate"
+  std::uint64_t pages_zero = 0;  // QEMU "duplicate"
   std::uint64_t pages_skipped = 0;
-  std::uint64_t dirty_syncs = 0;   // dirty-log fetches that fed the pending set
-  std::string stop_reason;         // which rule ended the live phase
+  std::uint64_t dirty_syncs = 0;  // dirty-log fetches that fed the pending set
+  std::string stop_reason;        // which rule ended the live phase
   std::vector<RoundRecord> rounds;
 };
 

@@ -78,7 +78,8 @@ Batch MigrationSession::take_batch(bool skip_redirtied) {
         }
         cand = take;
         full = true;
-        next_cursor = w * sim::Bitmap::kBits + (sim::Bitmap::kBits - static_cast<std::uint64_t>(std::countl_zero(take)));
+        next_cursor = w * sim::Bitmap::kBits +
+                      (sim::Bitmap::kBits - static_cast<std::uint64_t>(std::countl_zero(take)));
       }
       const auto n = static_cast<std::uint64_t>(std::popcount(cand));
       const Word zero = format_.detect_zero_pages ? (cand & ~mem.data_word(w)) : Word{0};
@@ -127,7 +128,8 @@ sim::Simulation::Sleep MigrationSession::transmit(const Batch& b, BitRate cap) {
   auto sleep = ctx_.link.send(b.bytes(), cap);
   const Duration took = sleep.at - start;
   if (took.count_ns() > 0)
-    measured_bps_ = static_cast<double>(b.bytes().count()) * 8e9 / static_cast<double>(took.count_ns());
+    measured_bps_ =
+        static_cast<double>(b.bytes().count()) * 8e9 / static_cast<double>(took.count_ns());
   return sleep;
 }
 
@@ -145,7 +147,8 @@ void MigrationSession::close_round() {
   RoundRecord& r = round();
   r.duration = now() - r.start;
   if (r.duration.count_ns() > 0)
-    r.bandwidth_bps = static_cast<double>(r.bytes.count()) * 8e9 / static_cast<double>(r.duration.count_ns());
+    r.bandwidth_bps =
+        static_cast<double>(r.bytes.count()) * 8e9 / static_cast<double>(r.duration.count_ns());
 }
 
 void MigrationSession::record_fetch(std::uint64_t pages_dirtied) {
@@ -170,8 +173,10 @@ sim::Task<void> MigrationSession::final_copy(bool fetch_log) {
     co_await fetch_dirty_log();
     // What this fetch found was dirtied while the last live round ran (or since its sync).
     if (!report_.rounds.empty()) {
-      if (round_fetched_) round().pages_dirtied += last_fetch_.dirty_count;
-      else record_fetch(last_fetch_.dirty_count);
+      if (round_fetched_)
+        round().pages_dirtied += last_fetch_.dirty_count;
+      else
+        record_fetch(last_fetch_.dirty_count);
     }
   }
   begin_round(/*final=*/true);

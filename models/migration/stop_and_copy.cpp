@@ -35,8 +35,7 @@ class StopAndCopy final : public Algorithm {
 
 void register_stop_and_copy(AlgorithmRegistry& registry) {
   registry.add(AlgorithmEntry{
-      "stop_and_copy",
-      "suspend the guest, copy all memory and state, resume at the destination",
+      "stop_and_copy", "suspend the guest, copy all memory and state, resume at the destination",
       [](std::string_view hypervisor) {
         return std::make_unique<sim::ParamSetOf<StopAndCopyParams>>(
             StopAndCopyParams{stream_format_for(hypervisor)});

@@ -6,30 +6,17 @@
 namespace migsim::net {
 
 BitRate LinkParams::goodput() const {
-  return BitRate::bits_per_second(
-      std::llround(static_cast<double>(bandwidth.bps()) * efficiency));
+  return BitRate::bits_per_second(std::llround(static_cast<double>(bandwidth.bps()) * efficiency));
 }
 
-const std::vector<LinkPreset>& link_presets() {
-  static const std::vector<LinkPreset> presets{
+const sim::Registry<LinkPreset>& link_presets() {
+  static const sim::Registry<LinkPreset> presets{
       {"gigabit", "1 Gbit/s Ethernet, MTU 1500, TCP: 941.5 Mbit/s goodput, 0.1 ms one way",
        LinkParams{BitRate::bits_per_second(1000000000), Duration::us(100), 0.9415}},
       {"10gigabit", "10 Gbit/s Ethernet, MTU 1500, TCP: 9.415 Gbit/s goodput, 0.05 ms one way",
        LinkParams{BitRate::bits_per_second(10000000000), Duration::us(50), 0.9415}},
   };
   return presets;
-}
-
-const LinkPreset* find_link_preset(std::string_view name) {
-  for (const auto& p : link_presets())
-    if (p.name == name) return &p;
-  return nullptr;
-}
-
-std::vector<std::string_view> link_preset_names() {
-  std::vector<std::string_view> names;
-  for (const auto& p : link_presets()) names.push_back(p.name);
-  return names;
 }
 
 Link::Link(sim::Simulation& sim, const LinkParams& params)

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/params.h"
+#include "sim/registry.h"
 #include "sim/simulation.h"
 #include "sim/units.h"
 
@@ -25,8 +26,7 @@ struct LinkParams {
 
   template <class V>
   void visit(V& v) {
-    v(sim::param("bandwidth", bandwidth, "raw line rate")
-          .above(BitRate::bits_per_second(0)));
+    v(sim::param("bandwidth", bandwidth, "raw line rate").above(BitRate::bits_per_second(0)));
     v(sim::param("latency", latency, "one-way latency").at_least(Duration{}));
     v(sim::param("efficiency", efficiency,
                  "fraction of the line rate left for the migration stream after Ethernet, IP "
@@ -43,9 +43,7 @@ struct LinkPreset {
   std::string_view help;
   LinkParams defaults;
 };
-const std::vector<LinkPreset>& link_presets();
-const LinkPreset* find_link_preset(std::string_view name);
-std::vector<std::string_view> link_preset_names();
+const sim::Registry<LinkPreset>& link_presets();
 
 class Link {
  public:

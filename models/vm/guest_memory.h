@@ -46,8 +46,8 @@ struct VmParams {
 
 // Result of fetching the dirty log.
 struct LogFetch {
-  std::uint64_t dirty_count = 0;   // pages marked in the log (Xen stats.dirty_count)
-  std::uint64_t newly_pending = 0; // of those, pages not already pending (QEMU's count)
+  std::uint64_t dirty_count = 0;    // pages marked in the log (Xen stats.dirty_count)
+  std::uint64_t newly_pending = 0;  // of those, pages not already pending (QEMU's count)
 };
 
 class GuestMemory {
@@ -83,7 +83,9 @@ class GuestMemory {
   // The content of the pages in `mask` (word `word_index`) is captured for sending now.
   void capture(std::uint64_t word_index, Word mask);
   // Pages in `mask` that had been sent before (for first-pass vs re-sent accounting).
-  Word sent_before(std::uint64_t word_index, Word mask) const { return sent_ever_.word(word_index) & mask; }
+  Word sent_before(std::uint64_t word_index, Word mask) const {
+    return sent_ever_.word(word_index) & mask;
+  }
   bool tracks_stale() const { return track_stale_; }
   std::uint64_t stale_count() const { return stale_.count(); }
   std::uint64_t first_stale_page() const { return stale_.find_next(0); }

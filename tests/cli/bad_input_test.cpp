@@ -9,8 +9,8 @@ namespace {
 
 struct Case {
   const char* file;
-  const char* key;   // key path (or phrase) the message must name
-  int line;          // line the message must point at (0: not checked)
+  const char* key;  // key path (or phrase) the message must name
+  int line;         // line the message must point at (0: not checked)
 };
 
 // clang-format off
@@ -50,13 +50,17 @@ const Case kCases[] = {
 };
 // clang-format on
 
-std::string bad(const char* file) { return std::string(MIGSIM_SOURCE_DIR) + "/tests/bad_input/" + file; }
+std::string bad(const char* file) {
+  return std::string(MIGSIM_SOURCE_DIR) + "/tests/bad_input/" + file;
+}
 
 }  // namespace
 
-TEST_CASE("every broken scenario is rejected with exit 2, naming file, line and key", "[cli][bad-input]") {
+TEST_CASE("every broken scenario is rejected with exit 2, naming file, line and key",
+          "[cli][bad-input]") {
   std::size_t files_on_disk = 0;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(MIGSIM_SOURCE_DIR) + "/tests/bad_input")) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(MIGSIM_SOURCE_DIR) + "/tests/bad_input")) {
     (void)e;
     ++files_on_disk;
   }
@@ -76,7 +80,8 @@ TEST_CASE("every broken scenario is rejected with exit 2, naming file, line and 
 TEST_CASE("run refuses bad input before writing anything", "[cli][bad-input]") {
   const auto dir = std::filesystem::temp_directory_path() / "migsim-bad-run";
   std::filesystem::remove_all(dir);
-  const auto r = migsim::test::run_cli("run " + bad("missing_unit.yaml") + " --out " + dir.string());
+  const auto r =
+      migsim::test::run_cli("run " + bad("missing_unit.yaml") + " --out " + dir.string());
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("workload.dirty_rate"));
   CHECK_FALSE(std::filesystem::exists(dir / "results.jsonl"));
@@ -85,7 +90,8 @@ TEST_CASE("run refuses bad input before writing anything", "[cli][bad-input]") {
 TEST_CASE("a missing file or unknown file type is bad input", "[cli][bad-input]") {
   auto r = migsim::test::run_cli("validate /nonexistent/scenario.yaml");
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Catch::Contains("/nonexistent/scenario.yaml") && Catch::Contains("cannot open"));
+  CHECK_THAT(r.output,
+             Catch::Contains("/nonexistent/scenario.yaml") && Catch::Contains("cannot open"));
   r = migsim::test::run_cli("validate " + std::string(MIGSIM_SOURCE_DIR) + "/CMakeLists.txt");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("unknown file type"));

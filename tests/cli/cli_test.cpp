@@ -33,7 +33,8 @@ TEST_CASE("list shows each parameter with its type, default and help", "[cli]") 
   CHECK_THAT(r.output, Catch::Contains("xen-legacy") && Catch::Contains("10gigabit"));
 }
 
-TEST_CASE("validate counts points and runs, run writes results, CSV, summary and manifest", "[cli]") {
+TEST_CASE("validate counts points and runs, run writes results, CSV, summary and manifest",
+          "[cli]") {
   const std::string suite = std::string(MIGSIM_SOURCE_DIR) + "/scenarios/default-suite.yaml";
   auto r = run_cli("validate " + suite);
   CHECK(r.exit_code == 0);

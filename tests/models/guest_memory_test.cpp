@@ -13,7 +13,8 @@ vm::VmParams small(std::int64_t pages) {
 }
 }  // namespace
 
-TEST_CASE("CLEAN returns the pages written since the last CLEAN and resets the log", "[dirty-log]") {
+TEST_CASE("CLEAN returns the pages written since the last CLEAN and resets the log",
+          "[dirty-log]") {
   vm::GuestMemory m(small(256), 1, 0);
   sim::Bitmap pending(m.pages());
   m.write_page(3);

@@ -12,7 +12,8 @@
 using namespace migsim;
 using migsim::test::Json;
 
-TEST_CASE("every algorithm under every workload and hypervisor ends with nothing stale", "[invariant]") {
+TEST_CASE("every algorithm under every workload and hypervisor ends with nothing stale",
+          "[invariant]") {
   const std::vector<std::string> workloads{
       "{type: idle}",
       "{type: sequential, dirty_rate: 30MiB/s}",
@@ -29,13 +30,15 @@ TEST_CASE("every algorithm under every workload and hypervisor ends with nothing
         for (int rep = 0; rep < 2; ++rep) {
           INFO(algorithm << " " << hv << " " << w << " replicate " << rep);
           Json r;
-          REQUIRE_NOTHROW(r = test::run_yaml("vm: {memory: 64MiB, zero_fraction: 0.2}\nworkload: " + w +
-                                                 "\nhost: {hypervisor: " + hv +
-                                                 "}\nmigration: {algorithm: " + algorithm +
-                                                 (algorithm == "pre_copy" ? ", max_time: 600s" : "") + "}\n",
-                                             rep));
+          REQUIRE_NOTHROW(
+              r = test::run_yaml("vm: {memory: 64MiB, zero_fraction: 0.2}\nworkload: " + w +
+                                     "\nhost: {hypervisor: " + hv +
+                                     "}\nmigration: {algorithm: " + algorithm +
+                                     (algorithm == "pre_copy" ? ", max_time: 600s" : "") + "}\n",
+                                 rep));
           CHECK(r["metrics"]["stale_pages"] == 0);
-          CHECK(r["metrics"]["pages_sent"].get<double>() >= r["metrics"]["guest_pages"].get<double>());
+          CHECK(r["metrics"]["pages_sent"].get<double>() >=
+                r["metrics"]["guest_pages"].get<double>());
         }
       }
     }
@@ -71,8 +74,10 @@ TEST_CASE("the staleness check catches a migration that misses a re-dirtied page
   Writer writer;
   vm::Guest guest(memory, writer);
   net::Link link(sim, net::LinkParams{});
-  migration::MigrationContext ctx{sim, guest, link, host::find_hypervisor("xen-v2")->defaults};
+  migration::MigrationContext ctx{sim, guest, link,
+                                  host::hypervisor_presets().find("xen-v2")->defaults};
   migration::MigrationReport report;
   sim.spawn(broken(ctx, report));
-  CHECK_THROWS_WITH(sim.run(), Catch::Contains("destination is stale: 1 pages") && Catch::Contains("page 7"));
+  CHECK_THROWS_WITH(sim.run(),
+                    Catch::Contains("destination is stale: 1 pages") && Catch::Contains("page 7"));
 }

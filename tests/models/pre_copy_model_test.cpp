@@ -16,13 +16,19 @@ constexpr double kPage = 4096.0;
 std::string ideal(const std::string& memory, const std::string& dirty_rate, const std::string& link,
                   int min_pages, int max_rounds) {
   return "seed: 1\n"
-         "vm: {memory: " + memory + "}\n"
-         "workload: {type: sequential, dirty_rate: " + dirty_rate + "}\n"
-         "link: {bandwidth: " + link + ", latency: 0s, efficiency: 1.0}\n"
+         "vm: {memory: " +
+         memory +
+         "}\n"
+         "workload: {type: sequential, dirty_rate: " +
+         dirty_rate +
+         "}\n"
+         "link: {bandwidth: " +
+         link +
+         ", latency: 0s, efficiency: 1.0}\n"
          "host: {hypervisor: xen-v2, suspend_time: 0s, resume_time: 0s, state_size: 0B,\n"
          "       log_fetch_base: 0s, log_fetch_per_gib: 0s}\n"
-         "migration: {algorithm: pre_copy, max_rounds: " + std::to_string(max_rounds) +
-         ", min_dirty_pages: " + std::to_string(min_pages) +
+         "migration: {algorithm: pre_copy, max_rounds: " +
+         std::to_string(max_rounds) + ", min_dirty_pages: " + std::to_string(min_pages) +
          ", max_factor: 0, skip_redirtied: false, page_header_bytes: 0, batch_header_bytes: 0}\n";
 }
 
@@ -54,7 +60,8 @@ TEST_CASE("with sequential dirtying, rounds follow M (D/R)^i and totals match th
     // V_i = M lambda^i. Xen judges the round just sent: live rounds 0..k where k is the first
     // with V_k < threshold (or the round cap); the stop-and-copy round n = k + 1 sends V_n.
     int k = 0;
-    while (!(c.memory_bytes * std::pow(lambda, k) / kPage < c.min_pages || k + 1 >= c.max_rounds)) ++k;
+    while (!(c.memory_bytes * std::pow(lambda, k) / kPage < c.min_pages || k + 1 >= c.max_rounds))
+      ++k;
     const int n = k + 1;
     const auto& rounds = r["rounds"];
     REQUIRE(rounds.size() == static_cast<std::size_t>(n + 1));
@@ -98,13 +105,14 @@ TEST_CASE("with no dirtying, time is memory / goodput plus framing, latency and 
   };
   for (const Case& c : cases) {
     INFO(c.hypervisor);
-    const Json r = run_yaml(std::string("vm: {memory: 1GiB}\nworkload: {type: idle}\n") +
-                            "host: {hypervisor: " + c.hypervisor + "}\nmigration: {algorithm: pre_copy}\n");
+    const Json r =
+        run_yaml(std::string("vm: {memory: 1GiB}\nworkload: {type: idle}\n") +
+                 "host: {hypervisor: " + c.hypervisor + "}\nmigration: {algorithm: pre_copy}\n");
     const Json& m = r["metrics"];
     const double framing = pages * 8 + batches * c.batch_header;
     const double wire = pages * 4096 + framing;
-    const double expect = wire / goodput + state / goodput + (c.fetches + c.peeks) * fetch + latency +
-                          c.suspend + c.resume;
+    const double expect = wire / goodput + state / goodput + (c.fetches + c.peeks) * fetch +
+                          latency + c.suspend + c.resume;
     CHECK(m["bytes_total"].get<double>() == wire + state);
     CHECK(m["bytes_framing"].get<double>() == framing);
     // Exact up to rounding each transfer up to the next nanosecond.

@@ -11,9 +11,11 @@ using migsim::test::run_yaml;
 namespace {
 
 std::string scenario(const std::string& hypervisor, const std::string& workload,
-                     const std::string& memory = "256MiB", const std::string& migration_extra = "") {
-  return "vm: {memory: " + memory + "}\nworkload: " + workload + "\nhost: {hypervisor: " + hypervisor +
-         "}\nmigration: {algorithm: pre_copy" + migration_extra + "}\n";
+                     const std::string& memory = "256MiB",
+                     const std::string& migration_extra = "") {
+  return "vm: {memory: " + memory + "}\nworkload: " + workload +
+         "\nhost: {hypervisor: " + hypervisor + "}\nmigration: {algorithm: pre_copy" +
+         migration_extra + "}\n";
 }
 
 std::vector<Json> live_rounds(const Json& r) {
@@ -25,7 +27,8 @@ std::vector<Json> live_rounds(const Json& r) {
 
 }  // namespace
 
-TEST_CASE("Xen legacy stops after 29 live rounds when the guest never quiets down", "[stop-rule][xen-legacy]") {
+TEST_CASE("Xen legacy stops after 29 live rounds when the guest never quiets down",
+          "[stop-rule][xen-legacy]") {
   // memtester rewrites its buffer faster than any round, so every round has >= 50 pages.
   const Json r = run_yaml(scenario("xen-legacy", "{type: memtester, buffer: 32MiB}"));
   CHECK(r["metrics"]["stop_reason"] == "max_rounds");
@@ -33,11 +36,13 @@ TEST_CASE("Xen legacy stops after 29 live rounds when the guest never quiets dow
   CHECK(r["metrics"]["rounds"] == 30);
   for (const auto& x : live_rounds(r))
     CHECK(x["pages_sent"].get<int>() + x["pages_skipped"].get<int>() >= 50);
-  const Json capped = run_yaml(scenario("xen-legacy", "{type: memtester, buffer: 32MiB}", "256MiB", ", max_rounds: 7"));
+  const Json capped = run_yaml(
+      scenario("xen-legacy", "{type: memtester, buffer: 32MiB}", "256MiB", ", max_rounds: 7"));
   CHECK(capped["metrics"]["live_rounds"] == 7);
 }
 
-TEST_CASE("Xen legacy stops when a round sent plus skipped fewer than 50 pages", "[stop-rule][xen-legacy]") {
+TEST_CASE("Xen legacy stops when a round sent plus skipped fewer than 50 pages",
+          "[stop-rule][xen-legacy]") {
   // 1 MiB/s against ~112 MiB/s: rounds shrink ~110x each, 65536 -> ~580 -> ~5 pages.
   const Json r = run_yaml(scenario("xen-legacy", "{type: sequential, dirty_rate: 1MiB/s}"));
   CHECK(r["metrics"]["stop_reason"] == "min_dirty_pages");
@@ -45,8 +50,10 @@ TEST_CASE("Xen legacy stops when a round sent plus skipped fewer than 50 pages",
   REQUIRE(live.size() >= 2);
   for (std::size_t i = 0; i < live.size(); ++i) {
     const int count = live[i]["pages_sent"].get<int>() + live[i]["pages_skipped"].get<int>();
-    if (i + 1 < live.size()) CHECK(count >= 50);
-    else CHECK(count < 50);
+    if (i + 1 < live.size())
+      CHECK(count >= 50);
+    else
+      CHECK(count < 50);
   }
 }
 
@@ -60,19 +67,23 @@ TEST_CASE("Xen legacy stops once more than 3x memory has been sent", "[stop-rule
   CHECK(live.size() < 29);
   for (std::size_t i = 0; i < live.size(); ++i) {
     sent += live[i]["pages_sent"].get<double>();
-    if (i + 1 < live.size()) CHECK(sent <= 3 * pages);
-    else CHECK(sent > 3 * pages);
+    if (i + 1 < live.size())
+      CHECK(sent <= 3 * pages);
+    else
+      CHECK(sent > 3 * pages);
   }
 }
 
-TEST_CASE("Xen legacy skips pages re-dirtied before their batch; v2 does not", "[stop-rule][skip]") {
+TEST_CASE("Xen legacy skips pages re-dirtied before their batch; v2 does not",
+          "[stop-rule][skip]") {
   const std::string hot = "{type: hotcold, rate: 200000/s, hot_fraction: 0.05, hot_share: 0.95}";
   const Json legacy = run_yaml(scenario("xen-legacy", hot));
   const Json v2 = run_yaml(scenario("xen-v2", hot));
   CHECK(legacy["metrics"]["pages_skipped"].get<double>() > 0);
   CHECK(v2["metrics"]["pages_skipped"] == 0);
   // Skipping the writable working set saves re-sends.
-  CHECK(legacy["metrics"]["bytes_resent"].get<double>() < v2["metrics"]["bytes_resent"].get<double>());
+  CHECK(legacy["metrics"]["bytes_resent"].get<double>() <
+        v2["metrics"]["bytes_resent"].get<double>());
   CHECK(legacy["metrics"]["stale_pages"] == 0);
   CHECK(v2["metrics"]["stale_pages"] == 0);
 }
@@ -88,12 +99,15 @@ TEST_CASE("Xen v2 stops once a round had 50 or fewer dirty pages", "[stop-rule][
   CHECK(r["metrics"]["stop_reason"] == "min_dirty_pages");
   const auto live = live_rounds(r);
   for (std::size_t i = 0; i < live.size(); ++i) {
-    if (i + 1 < live.size()) CHECK(live[i]["pages_sent"].get<int>() > 50);
-    else CHECK(live[i]["pages_sent"].get<int>() <= 50);
+    if (i + 1 < live.size())
+      CHECK(live[i]["pages_sent"].get<int>() > 50);
+    else
+      CHECK(live[i]["pages_sent"].get<int>() <= 50);
   }
 }
 
-TEST_CASE("QEMU switches over exactly when the expected downtime falls under the limit", "[stop-rule][qemu]") {
+TEST_CASE("QEMU switches over exactly when the expected downtime falls under the limit",
+          "[stop-rule][qemu]") {
   for (const std::string limit : {"300ms", "100ms", "30ms"}) {
     INFO("downtime_limit " << limit);
     const Json r = run_yaml(scenario("qemu", "{type: sequential, dirty_rate: 40MiB/s}", "512MiB",
@@ -104,22 +118,27 @@ TEST_CASE("QEMU switches over exactly when the expected downtime falls under the
     REQUIRE(live.size() >= 2);
     for (std::size_t i = 0; i < live.size(); ++i) {
       const double expected = live[i]["expected_downtime_s"].get<double>();
-      if (i + 1 < live.size()) CHECK(expected > limit_s);
-      else CHECK(expected <= limit_s);
+      if (i + 1 < live.size())
+        CHECK(expected > limit_s);
+      else
+        CHECK(expected <= limit_s);
     }
     CHECK(r["metrics"]["expected_downtime_s"].get<double>() <= limit_s);
   }
 }
 
-TEST_CASE("QEMU never converging is forced over at max_time, like virsh --timeout", "[stop-rule][qemu]") {
+TEST_CASE("QEMU never converging is forced over at max_time, like virsh --timeout",
+          "[stop-rule][qemu]") {
   // A 256 MiB buffer rewritten continuously needs >2 s of downtime: QEMU would run forever.
-  const Json r = run_yaml(scenario("qemu", "{type: memtester, buffer: 256MiB}", "512MiB", ", max_time: 30s"));
+  const Json r =
+      run_yaml(scenario("qemu", "{type: memtester, buffer: 256MiB}", "512MiB", ", max_time: 30s"));
   CHECK(r["metrics"]["stop_reason"] == "max_time");
   CHECK(r["metrics"]["total_time_s"].get<double>() >= 30.0);
   CHECK(r["metrics"]["stale_pages"] == 0);
 }
 
-TEST_CASE("QEMU's live rounds respect max_bandwidth, the final copy does not", "[stop-rule][qemu]") {
+TEST_CASE("QEMU's live rounds respect max_bandwidth, the final copy does not",
+          "[stop-rule][qemu]") {
   const Json r = run_yaml(scenario("qemu", "{type: idle}", "256MiB", ", max_bandwidth: 32MiB/s"));
   const auto live = live_rounds(r);
   REQUIRE_FALSE(live.empty());

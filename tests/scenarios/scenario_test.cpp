@@ -29,12 +29,16 @@ TEST_CASE("the documented stable scenario runs and its record has the stable nam
 }
 
 TEST_CASE("every documented algorithm and preset is registered", "[scenario][registry]") {
-  for (const char* name : {"pre_copy", "stop_and_copy"}) CHECK(migration::algorithms().find(name) != nullptr);
-  for (const char* name : {"xen-legacy", "xen-v2", "qemu"}) CHECK(host::find_hypervisor(name) != nullptr);
-  for (const char* name : {"gigabit", "10gigabit"}) CHECK(net::find_link_preset(name) != nullptr);
+  for (const char* name : {"pre_copy", "stop_and_copy"})
+    CHECK(migration::algorithms().find(name) != nullptr);
+  for (const char* name : {"xen-legacy", "xen-v2", "qemu"})
+    CHECK(host::hypervisor_presets().find(name) != nullptr);
+  for (const char* name : {"gigabit", "10gigabit"})
+    CHECK(net::link_presets().find(name) != nullptr);
 }
 
-TEST_CASE("hypervisor presets supply the stop rules from their source code", "[scenario][presets]") {
+TEST_CASE("hypervisor presets supply the stop rules from their source code",
+          "[scenario][presets]") {
   const auto get = [](const std::string& hv) {
     return test::points("vm: {memory: 64MiB}\nworkload: {type: idle}\nhost: {hypervisor: " + hv +
                         "}\nmigration: {algorithm: pre_copy}\n")
@@ -60,8 +64,9 @@ TEST_CASE("hypervisor presets supply the stop rules from their source code", "[s
 }
 
 TEST_CASE("a scenario value overrides the preset default", "[scenario][presets]") {
-  const Json m = test::points("vm: {memory: 64MiB}\nworkload: {type: idle}\nhost: {hypervisor: xen-legacy, "
-                              "suspend_time: 3ms}\nmigration: {algorithm: pre_copy, max_rounds: 7}\n")
+  const Json m = test::points(
+                     "vm: {memory: 64MiB}\nworkload: {type: idle}\nhost: {hypervisor: xen-legacy, "
+                     "suspend_time: 3ms}\nmigration: {algorithm: pre_copy, max_rounds: 7}\n")
                      .at(0)
                      .resolved();
   CHECK(m["migration"]["max_rounds"] == 7);
@@ -69,7 +74,8 @@ TEST_CASE("a scenario value overrides the preset default", "[scenario][presets]"
   CHECK(m["host"]["suspend_time"] == "3ms");
 }
 
-TEST_CASE("the resolved scenario is itself a scenario that resolves to the same thing", "[scenario]") {
+TEST_CASE("the resolved scenario is itself a scenario that resolves to the same thing",
+          "[scenario]") {
   const auto first = test::points(kStable).at(0).resolved();
   const auto again = test::points(first.dump()).at(0).resolved();
   CHECK(first == again);
@@ -86,8 +92,9 @@ TEST_CASE("a sweep is the cartesian product of its lists, first key slowest", "[
                                 "  host.hypervisor: [xen-legacy, xen-v2, qemu]\n");
   REQUIRE(pts.size() == 12);
   CHECK(pts[0].sweep_values ==
-        std::vector<std::pair<std::string, std::string>>{
-            {"vm.memory", "128MiB"}, {"migration.algorithm", "pre_copy"}, {"host.hypervisor", "xen-legacy"}});
+        std::vector<std::pair<std::string, std::string>>{{"vm.memory", "128MiB"},
+                                                         {"migration.algorithm", "pre_copy"},
+                                                         {"host.hypervisor", "xen-legacy"}});
   CHECK(pts[1].hypervisor == "xen-v2");
   CHECK(pts[3].algorithm == "stop_and_copy");
   CHECK(pts[6].vm.memory.count() == 256 << 20);
@@ -99,12 +106,15 @@ TEST_CASE("a sweep is the cartesian product of its lists, first key slowest", "[
 }
 
 TEST_CASE("replicates differ in their random streams, the same replicate repeats", "[scenario]") {
-  const std::string s = "vm: {memory: 128MiB}\nworkload: {type: uniform, rate: 20000/s}\n"
-                        "host: {hypervisor: xen-legacy}\nmigration: {algorithm: pre_copy}\n";
+  const std::string s =
+      "vm: {memory: 128MiB}\nworkload: {type: uniform, rate: 20000/s}\n"
+      "host: {hypervisor: xen-legacy}\nmigration: {algorithm: pre_copy}\n";
   const Json a = test::run_yaml(s, 0), b = test::run_yaml(s, 1), a2 = test::run_yaml(s, 0);
   CHECK(a.dump() == a2.dump());
   CHECK(a["metrics"]["pages_sent"] != b["metrics"]["pages_sent"]);
-  const std::string m = "vm: {memory: 128MiB}\nworkload: {type: memtester, buffer: 16MiB}\n"
-                        "host: {hypervisor: xen-legacy}\nmigration: {algorithm: pre_copy}\n";
-  CHECK(test::run_yaml(m, 0)["workload"]["workload_phase"] != test::run_yaml(m, 1)["workload"]["workload_phase"]);
+  const std::string m =
+      "vm: {memory: 128MiB}\nworkload: {type: memtester, buffer: 16MiB}\n"
+      "host: {hypervisor: xen-legacy}\nmigration: {algorithm: pre_copy}\n";
+  CHECK(test::run_yaml(m, 0)["workload"]["workload_phase"] !=
+        test::run_yaml(m, 1)["workload"]["workload_phase"]);
 }

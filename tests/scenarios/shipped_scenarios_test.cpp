@@ -10,7 +10,8 @@ using namespace migsim;
 namespace {
 std::vector<std::string> shipped() {
   std::vector<std::string> files;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(std::string(MIGSIM_SOURCE_DIR) + "/scenarios")) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(
+           std::string(MIGSIM_SOURCE_DIR) + "/scenarios")) {
     const auto ext = e.path().extension();
     if (ext == ".yaml" || ext == ".yml" || ext == ".json") files.push_back(e.path().string());
   }
@@ -28,7 +29,8 @@ TEST_CASE("every shipped scenario validates", "[scenario][shipped]") {
   }
 }
 
-TEST_CASE("the shipped scenarios with at most 64 runs run with nothing stale", "[scenario][shipped]") {
+TEST_CASE("the shipped scenarios with at most 64 runs run with nothing stale",
+          "[scenario][shipped]") {
   for (const auto& f : shipped()) {
     const auto points = scenarios::load_scenario(f);
     const auto tasks = scenarios::plan_runs(points);

@@ -34,7 +34,11 @@ TEST_CASE("streams with different names, replicates or seeds are independent", "
     double sx = 0, sy = 0, sxy = 0, sxx = 0, syy = 0;
     for (int i = 0; i < n; ++i) {
       const double a = x.uniform01(), b = y.uniform01();
-      sx += a; sy += b; sxy += a * b; sxx += a * a; syy += b * b;
+      sx += a;
+      sy += b;
+      sxy += a * b;
+      sxx += a * a;
+      syy += b * b;
     }
     const double cov = sxy / n - (sx / n) * (sy / n);
     return cov / std::sqrt((sxx / n - (sx / n) * (sx / n)) * (syy / n - (sy / n) * (sy / n)));
@@ -59,7 +63,8 @@ TEST_CASE("below(n) is uniform over [0, n)", "[random]") {
     ++count[v];
   }
   double chi2 = 0;
-  for (int c : count) chi2 += (c - draws / buckets) * (c - draws / buckets) / double(draws / buckets);
+  for (int c : count)
+    chi2 += (c - draws / buckets) * (c - draws / buckets) / double(draws / buckets);
   CHECK(chi2 < 27.88);  // chi-square 9 dof, p = 0.001
 }
 

@@ -13,7 +13,9 @@ struct Log {
   std::vector<std::string> entries;
 };
 
-void record(void* ctx) { static_cast<std::vector<int>*>(ctx)->push_back(0); }
+void record(void* ctx) {
+  static_cast<std::vector<int>*>(ctx)->push_back(0);
+}
 
 Process sleeper(Simulation& sim, Log& log, std::string name, Duration d, int times) {
   for (int i = 0; i < times; ++i) {

@@ -52,7 +52,7 @@ TEST_CASE("invalid quantities are rejected with what is allowed", "[units]") {
   CHECK(err.find("GiB") != std::string::npos);
   CHECK_FALSE(parse_bytes("-1GiB", b, err));
   CHECK_FALSE(parse_bytes("GiB", b, err));
-  CHECK_FALSE(parse_bytes("0.3B", b, err));  // not a whole number of bytes
+  CHECK_FALSE(parse_bytes("0.3B", b, err));            // not a whole number of bytes
   CHECK_FALSE(parse_bytes("99999999999TiB", b, err));  // overflow
   Duration d;
   CHECK_FALSE(parse_duration("300", d, err));

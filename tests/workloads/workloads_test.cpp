@@ -17,8 +17,8 @@ struct Fixture {
     memory = std::make_unique<vm::GuestMemory>(p, 1, replicate);
     ctx = workloads::WorkloadContext{memory->pages(), Bytes{4096}, 1, replicate};
   }
-  std::unique_ptr<vm::GuestActivity> make(const std::string& type,
-                                          const std::vector<std::pair<std::string, std::string>>& values) {
+  std::unique_ptr<vm::GuestActivity> make(
+      const std::string& type, const std::vector<std::pair<std::string, std::string>>& values) {
     const auto* entry = workloads::workloads().find(type);
     REQUIRE(entry != nullptr);
     auto params = entry->make_params();
@@ -46,9 +46,11 @@ TEST_CASE("every documented workload is registered", "[workloads]") {
   CHECK(workloads::workloads().entries().size() == 5);
 }
 
-TEST_CASE("sequential dirties dirty_rate x t, in order, and wraps around its region", "[workloads]") {
+TEST_CASE("sequential dirties dirty_rate x t, in order, and wraps around its region",
+          "[workloads]") {
   Fixture f(1000);
-  auto w = f.make("sequential", {{"dirty_rate", "4096000B/s"}, {"offset", "400KiB"}, {"size", "400KiB"}});
+  auto w = f.make("sequential",
+                  {{"dirty_rate", "4096000B/s"}, {"offset", "400KiB"}, {"size", "400KiB"}});
   // 1000 pages/s over a 100-page region starting at page 100.
   w->advance(Duration::ms(0), Duration::ms(30), *f.memory);
   sim::Bitmap pending(f.memory->pages());
@@ -74,7 +76,8 @@ TEST_CASE("uniform writes saturate as N (1 - exp(-w t / N))", "[workloads]") {
     const auto t = Duration::ns(static_cast<std::int64_t>(wt_over_n * n / rate * 1e9));
     // Applied in many small steps, as a migration would.
     for (int i = 0; i < 100; ++i)
-      w->advance(Duration::ns(t.count_ns() * i / 100), Duration::ns(t.count_ns() * (i + 1) / 100), *f.memory);
+      w->advance(Duration::ns(t.count_ns() * i / 100), Duration::ns(t.count_ns() * (i + 1) / 100),
+                 *f.memory);
     const double expect = n * (1 - std::exp(-wt_over_n));
     const double sd = std::sqrt(n * std::exp(-wt_over_n) * (1 - std::exp(-wt_over_n)));
     INFO("w t / N = " << wt_over_n);
@@ -94,14 +97,19 @@ TEST_CASE("hotcold sends hot_share of the writes to the hot fraction", "[workloa
   const double cold_expect = cold * (1 - std::exp(-1000.0 / cold));
   CHECK(static_cast<double>(pending.count_range(0, static_cast<std::uint64_t>(hot))) ==
         Approx(hot_expect).epsilon(0.03));
-  CHECK(static_cast<double>(pending.count_range(static_cast<std::uint64_t>(hot), static_cast<std::uint64_t>(cold))) ==
+  CHECK(static_cast<double>(pending.count_range(static_cast<std::uint64_t>(hot),
+                                                static_cast<std::uint64_t>(cold))) ==
         Approx(cold_expect).epsilon(0.1));
 }
 
-TEST_CASE("memtester writes exactly its buffer, and nothing during a compare pass", "[workloads][memtester]") {
+TEST_CASE("memtester writes exactly its buffer, and nothing during a compare pass",
+          "[workloads][memtester]") {
   Fixture f(1 << 14);  // 64 MiB
-  auto w = f.make("memtester", {{"buffer", "8MiB"}, {"offset", "16MiB"}, {"bandwidth", "1GiB/s"},
-                                {"random_phase", "false"}, {"phase", "0"}});
+  auto w = f.make("memtester", {{"buffer", "8MiB"},
+                                {"offset", "16MiB"},
+                                {"bandwidth", "1GiB/s"},
+                                {"random_phase", "false"},
+                                {"phase", "0"}});
   // Phase 0 is the first Stuck Address pass: a write of all 8 MiB (7.8 ms at 1 GiB/s), then a
   // read of it. Half of the write covers the first half of the buffer.
   const Duration pass = Duration::ns(static_cast<std::int64_t>((8 << 20) / 1073741824.0 * 1e9));
@@ -120,7 +128,8 @@ TEST_CASE("memtester writes exactly its buffer, and nothing during a compare pas
   CHECK(all.count_range(4096, 2048) == 2048);
 }
 
-TEST_CASE("memtester's random phase differs by replicate and is reported", "[workloads][memtester]") {
+TEST_CASE("memtester's random phase differs by replicate and is reported",
+          "[workloads][memtester]") {
   Fixture a(1 << 14, 0), b(1 << 14, 1);
   auto wa = a.make("memtester", {{"buffer", "8MiB"}});
   auto wb = b.make("memtester", {{"buffer", "8MiB"}});
