@@ -113,12 +113,13 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   po::options_description opts("run");
   opts.add_options()("out", po::value<std::string>()->default_value("results"), "output directory")(
       "jobs",
-      po::value<unsigned>()->default_value(std::max(1U, std::thread::hardware_concurrency())),
+      po::value<int>()->default_value(
+          static_cast<int>(std::max(1U, std::thread::hardware_concurrency()))),
       "parallel runs")("quiet", po::bool_switch(), "no summary table, no progress");
   po::variables_map vm;
   const auto files = parse_files(args, opts, vm);
-  const unsigned jobs = vm["jobs"].as<unsigned>();
-  if (jobs == 0) throw UsageError("--jobs must be at least 1");
+  if (vm["jobs"].as<int>() < 1) throw UsageError("--jobs must be at least 1");
+  const auto jobs = static_cast<unsigned>(vm["jobs"].as<int>());
   const bool quiet = vm["quiet"].as<bool>();
 
   const auto points = load_all(files);  // all input errors before any run
@@ -129,9 +130,9 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   const bool interactive = !quiet && isatty(STDERR_FILENO) && tasks.size() > 1;
   const auto started = std::chrono::steady_clock::now();
   const std::string started_utc = utc_now();
-  std::vector<scenarios::Json> records;
+  std::vector<scenarios::RunOutput> outputs;
   try {
-    records = scenarios::run_all(tasks, jobs, [&](std::size_t done, std::size_t total) {
+    outputs = scenarios::run_all(tasks, jobs, [&](std::size_t done, std::size_t total) {
       if (!interactive) return;
       const double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -147,7 +148,11 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   std::string jsonl;
-  for (const auto& r : records) jsonl += r.dump() + "\n";
+  std::vector<scenarios::Json> records;
+  for (auto& o : outputs) {
+    jsonl += o.line + "\n";
+    records.push_back(std::move(o.head));
+  }
   write_file(out / "results.jsonl", jsonl);
   write_file(out / "results.csv", analysis::to_csv(records));
   const std::string table = analysis::format_table(analysis::summarize(records));

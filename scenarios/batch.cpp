@@ -17,9 +17,9 @@ std::vector<RunTask> plan_runs(const std::vector<ScenarioPoint>& points) {
   return tasks;
 }
 
-std::vector<Json> run_all(const std::vector<RunTask>& tasks, unsigned jobs,
-                          const std::function<void(std::size_t, std::size_t)>& progress) {
-  std::vector<Json> results(tasks.size());
+std::vector<RunOutput> run_all(const std::vector<RunTask>& tasks, unsigned jobs,
+                               const std::function<void(std::size_t, std::size_t)>& progress) {
+  std::vector<RunOutput> results(tasks.size());
   std::vector<std::exception_ptr> errors(tasks.size());
   std::atomic<std::size_t> next{0};
   std::size_t done = 0;
@@ -27,7 +27,10 @@ std::vector<Json> run_all(const std::vector<RunTask>& tasks, unsigned jobs,
   const auto worker = [&] {
     for (std::size_t i = next++; i < tasks.size(); i = next++) {
       try {
-        results[i] = run_point(*tasks[i].point, tasks[i].replicate);
+        Json record = run_point(*tasks[i].point, tasks[i].replicate);
+        results[i].line = record.dump();
+        for (const char* bulky : {"scenario", "rounds", "workload"}) record.erase(bulky);
+        results[i].head = std::move(record);
       } catch (...) {
         errors[i] = std::current_exception();
       }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "scenarios/scenario.h"
@@ -18,9 +19,16 @@ struct RunTask {
 // Every replicate of every point, points in order, replicates inside.
 std::vector<RunTask> plan_runs(const std::vector<ScenarioPoint>& points);
 
+// A finished run: its results.jsonl line, and the record without its bulky parts (resolved
+// scenario, rounds, workload facts) for summaries and CSV. Memory stays near the output size.
+struct RunOutput {
+  std::string line;
+  Json head;
+};
+
 // Runs the tasks with `jobs` threads. `progress(done, total)` is called from worker threads
 // (serialised) after each run. Rethrows the first failure (in task order) after all threads end.
-std::vector<Json> run_all(const std::vector<RunTask>& tasks, unsigned jobs,
-                          const std::function<void(std::size_t, std::size_t)>& progress = {});
+std::vector<RunOutput> run_all(const std::vector<RunTask>& tasks, unsigned jobs,
+                               const std::function<void(std::size_t, std::size_t)>& progress = {});
 
 }  // namespace migsim::scenarios

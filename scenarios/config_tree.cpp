@@ -31,6 +31,7 @@ ConfigNode convert(const YAML::Node& node, const std::string& file) {
     case YAML::NodeType::Scalar:
       out.kind = ConfigNode::Kind::kScalar;
       out.scalar = node.Scalar();
+      out.quoted = node.Tag() == "!";
       break;
     case YAML::NodeType::Sequence:
       out.kind = ConfigNode::Kind::kSeq;
@@ -91,13 +92,17 @@ ScenarioError::ScenarioError(std::string file, int line, std::string key_path, s
       message_(std::move(message)) {}
 
 ConfigNode parse_yaml(const std::string& text, const std::string& file) {
-  YAML::Node root;
+  std::vector<YAML::Node> docs;
   try {
-    root = YAML::Load(text);
+    docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     throw ScenarioError(file, e.mark.line + 1, "", "malformed YAML: " + e.msg);
   }
-  return convert(root, file);
+  if (docs.size() > 1)
+    throw ScenarioError(file, docs[1].Mark().line + 1, "",
+                        "a scenario file holds one YAML document; found " +
+                            std::to_string(docs.size()) + " (remove the extra '---')");
+  return convert(docs.empty() ? YAML::Node() : docs[0], file);
 }
 
 ConfigNode load_config_file(const std::string& path) {

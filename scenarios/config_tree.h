@@ -20,6 +20,7 @@ struct ConfigNode {
   int line = 0;  // 1-based; 0 = not from a file
   int column = 0;
   bool from_sweep = false;
+  bool quoted = false;  // a quoted scalar ("5") is text, never a number or boolean
 
   const ConfigNode* find(std::string_view key) const;
   ConfigNode* find(std::string_view key);

@@ -24,6 +24,7 @@ Json round_json(const migration::RoundRecord& r) {
       {"pages_skipped", r.pages_skipped},
       {"pages_zero", r.pages_zero},
       {"pages_dirtied", r.pages_dirtied},
+      {"pages_pending", r.pages_pending},
       {"bytes", r.bytes.count()},
       {"mbps", r.bandwidth_bps / 1e6},
       {"expected_downtime_s", seconds(r.expected_downtime)},

@@ -1,6 +1,7 @@
 #include "scenarios/scenario.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "models/migration/algorithm.h"
 #include "workloads/workload.h"
@@ -12,6 +13,11 @@ const std::vector<std::string_view> kTopLevelKeys{
     "workload", "link",        "host", "migration",    "sweep"};
 
 namespace {
+
+// Runs one scenario file may ask for (points x replications).
+constexpr std::int64_t kMaxRuns = 1000000;
+// Longest single pass over guest memory a link may need (~3 years).
+constexpr sim::Duration kMaxPass = sim::Duration::s(100000000);
 
 std::string join(const std::vector<std::string_view>& words) {
   std::string s;
@@ -86,6 +92,13 @@ class SectionReader {
     if (e->value.kind != ConfigNode::Kind::kScalar)
       throw ScenarioError(file_, e->value.line, path,
                           "expected " + d.allowed() + "; got " + e->value.kind_name());
+    const bool textual = std::holds_alternative<double*>(d.value) ||
+                         std::holds_alternative<std::int64_t*>(d.value) ||
+                         std::holds_alternative<bool*>(d.value);
+    if (textual && e->value.quoted)
+      throw ScenarioError(
+          file_, e->value.line, path,
+          "expected " + d.allowed() + ", not the quoted text \"" + e->value.scalar + "\"");
     std::string error;
     if (!d.parse(e->value.scalar, error))
       throw ScenarioError(file_, e->value.line, path, error + " (" + allowed + ")");
@@ -114,11 +127,12 @@ const ConfigNode& section_or_empty(const ConfigNode& root, std::string_view key,
 }
 
 std::int64_t read_integer(const ConfigNode& root, std::string_view key, std::int64_t fallback,
-                          std::int64_t min, const std::string& file) {
+                          std::int64_t min, const std::string& file,
+                          std::int64_t max = std::numeric_limits<std::int64_t>::max()) {
   const ConfigNode::Entry* e = root.find_entry(key);
   if (e == nullptr) return fallback;
   std::int64_t v = 0;
-  auto decl = sim::param(key, v, "").at_least(min).decl();
+  auto decl = sim::param(key, v, "").at_least(min).at_most(max).decl();
   std::string error;
   if (e->value.kind != ConfigNode::Kind::kScalar || !decl.parse(e->value.scalar, error))
     throw ScenarioError(file, e->value.line, std::string(key), "expected " + decl.allowed());
@@ -143,7 +157,7 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
   }
   if (const ConfigNode* n = root.find("name")) p.name = n->scalar;
   p.seed = read_integer(root, "seed", 1, 0, file);
-  p.replications = read_integer(root, "replications", 1, 1, file);
+  p.replications = read_integer(root, "replications", 1, 1, file, kMaxRuns);
 
   {
     SectionReader r(file, section_or_empty(root, "vm", file), "vm");
@@ -162,6 +176,16 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
     p.link = net::link_presets().find(p.link_preset)->defaults;
     r.read(p.link);
     r.reject_unknown();
+    // Keeps simulated time (int64 ns, 292 years) far from overflow in any algorithm.
+    const sim::Duration pass = p.link.goodput().time_for(p.vm.memory);
+    if (pass > kMaxPass) {
+      const ConfigNode::Entry* e = section.find_entry("bandwidth");
+      throw ScenarioError(file, e ? e->value.line : section.line, "link.bandwidth",
+                          "one pass over " + sim::format_bytes(p.vm.memory) + " at " +
+                              sim::format_bit_rate(p.link.goodput()) + " goodput takes " +
+                              sim::format_double(pass.seconds()) + " s; at most " +
+                              sim::format_duration(kMaxPass) + " is allowed");
+    }
   }
   {
     const ConfigNode& section = section_or_empty(root, "host", file);
@@ -285,11 +309,15 @@ std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::st
     base.map.erase(std::find_if(base.map.begin(), base.map.end(),
                                 [](const ConfigNode::Entry& en) { return en.key == "sweep"; }));
   }
+  // Bound the work one file can ask for: points x replications runs.
+  const std::int64_t replications = read_integer(root, "replications", 1, 1, file, kMaxRuns);
   std::size_t total = 1;
   for (const auto& a : axes) {
     total *= a.values.size();
-    if (total > 1000000)
-      throw ScenarioError(file, a.line, "sweep", "the sweep expands to more than 1,000,000 points");
+    if (static_cast<std::int64_t>(total) * replications > kMaxRuns)
+      throw ScenarioError(file, a.line, "sweep",
+                          "the sweep times replications asks for more than " +
+                              std::to_string(kMaxRuns) + " runs; split it into several files");
   }
   std::vector<ScenarioPoint> points;
   points.reserve(total);

@@ -19,6 +19,9 @@ Simulation::~Simulation() {
 }
 
 void Simulation::schedule(Duration at, Band band, Callback fn, void* context) {
+  if (at == Duration::max())
+    throw std::runtime_error(
+        "simulated time ran past its end (292 years): a rate or duration is far too extreme");
   if (at < now_) {
     throw std::logic_error("event scheduled in the past: at " + std::to_string(at.count_ns()) +
                            "ns, now " + std::to_string(now_.count_ns()) + "ns");

@@ -43,6 +43,8 @@ constexpr std::array kBitRateUnits{
     Unit{"KiB/s", std::int64_t{8} << 10},
     Unit{"MiB/s", std::int64_t{8} << 20},
     Unit{"GiB/s", std::int64_t{8} << 30},
+    Unit{"TB/s", 8000000000000},
+    Unit{"TiB/s", std::int64_t{8} << 40},
 };
 
 std::string_view trim(std::string_view s) {
@@ -144,7 +146,9 @@ std::string format_with_units(std::int64_t value, std::span<const Unit> units, s
 
 Duration BitRate::time_for(Bytes bytes) const {
   const __int128 num = static_cast<__int128>(bytes.count()) * 8 * 1000000000;
-  return Duration::ns(static_cast<std::int64_t>((num + bps_ - 1) / bps_));
+  const __int128 ns = (num + bps_ - 1) / bps_;
+  return ns >= Duration::max().count_ns() ? Duration::max()
+                                          : Duration::ns(static_cast<std::int64_t>(ns));
 }
 
 Bytes BitRate::bytes_in(Duration d) const {
@@ -207,7 +211,7 @@ std::string format_bit_rate(BitRate r) {
   if (r.bps() == 0) return "0bit/s";
   // Byte rates in binary units read naturally ("128MiB/s"); otherwise bits.
   const std::int64_t b = r.bps();
-  for (std::size_t i = 11; i >= 9; --i) {
+  for (std::size_t i : {13, 11, 10, 9}) {  // TiB/s, GiB/s, MiB/s, KiB/s
     if (b % kBitRateUnits[i].factor == 0)
       return std::to_string(b / kBitRateUnits[i].factor) + std::string(kBitRateUnits[i].name);
   }

@@ -42,12 +42,13 @@ class Duration {
   constexpr std::int64_t count_ns() const { return ns_; }
   constexpr double seconds() const { return static_cast<double>(ns_) / 1e9; }
   constexpr auto operator<=>(const Duration&) const = default;
-  constexpr Duration operator+(Duration o) const { return Duration{ns_ + o.ns_}; }
-  constexpr Duration operator-(Duration o) const { return Duration{ns_ - o.ns_}; }
-  constexpr Duration& operator+=(Duration o) {
-    ns_ += o.ns_;
-    return *this;
+  // Saturates at max() instead of overflowing (the kernel refuses events at max()).
+  constexpr Duration operator+(Duration o) const {
+    std::int64_t r = 0;
+    return __builtin_add_overflow(ns_, o.ns_, &r) ? max() : Duration{r};
   }
+  constexpr Duration operator-(Duration o) const { return Duration{ns_ - o.ns_}; }
+  constexpr Duration& operator+=(Duration o) { return *this = *this + o; }
   constexpr Duration& operator-=(Duration o) {
     ns_ -= o.ns_;
     return *this;

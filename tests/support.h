@@ -2,8 +2,10 @@
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "scenarios/run.h"
@@ -39,6 +41,15 @@ inline Command run_cli(const std::string& args) {
   const int status = pclose(p);
   c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return c;
+}
+
+// A fresh directory under the system temp dir, unique to this process (ctest runs presets and
+// test cases in parallel).
+inline std::string temp_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("migsim-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir.string();
 }
 
 inline std::string read_file(const std::string& path) {

@@ -33,7 +33,7 @@ struct MemtesterParams {
           .at_least(Bytes{0}));
     v(sim::param("bandwidth", bandwidth,
                  "memory traffic memtester achieves in the guest (reads and writes)")
-          .above(sim::BitRate{}));
+          .at_least(sim::BitRate::bytes_per_second(1 << 20)));
     v(sim::param("narrow_writes", narrow_writes,
                  "include the 8-bit and 16-bit write tests (built with TEST_NARROW_WRITES)"));
     v(sim::param("random_phase", random_phase,
@@ -105,11 +105,17 @@ class Memtester final : public vm::GuestActivity {
   };
 
   void add(Kind kind, std::int64_t bytes_moved, std::int64_t bytes_per_s) {
-    const auto ns =
-        static_cast<std::int64_t>(static_cast<__int128>(bytes_moved) * 1000000000 / bytes_per_s);
-    segments_.push_back(Segment{period_ns_, std::max<std::int64_t>(ns, 1), kind});
+    const __int128 ns = static_cast<__int128>(bytes_moved) * 1000000000 / bytes_per_s;
+    if (period_ns_ + ns > kMaxLoopNs)
+      throw sim::ParamError("bandwidth",
+                            "one memtester loop over this buffer would last more than " +
+                                sim::format_duration(sim::Duration::ns(kMaxLoopNs)) +
+                                ": raise bandwidth or shrink buffer");
+    segments_.push_back(
+        Segment{period_ns_, std::max<std::int64_t>(static_cast<std::int64_t>(ns), 1), kind});
     period_ns_ += segments_.back().length;
   }
+  static constexpr std::int64_t kMaxLoopNs = std::int64_t{1} << 60;  // ~36 years
 
   void build_loop(const MemtesterParams& p) {
     const std::int64_t bw = std::max<std::int64_t>(1, p.bandwidth.bps() / 8);

@@ -30,19 +30,24 @@ struct HostParams {
     v(sim::param("suspend_time", suspend_time,
                  "source: from the decision to stop until the guest is paused (downtime starts "
                  "at the decision)")
-          .at_least(Duration{}));
+          .at_least(Duration{})
+          .at_most(Duration::s(3600)));
     v(sim::param("resume_time", resume_time,
                  "destination: from the last byte received until the guest runs")
-          .at_least(Duration{}));
+          .at_least(Duration{})
+          .at_most(Duration::s(3600)));
     v(sim::param("state_size", state_size, "vCPU and device state sent while the guest is stopped")
-          .at_least(Bytes{0}));
+          .at_least(Bytes{0})
+          .at_most(Bytes{std::int64_t{1} << 40}));
     v(sim::param("log_fetch_base", log_fetch_base,
                  "fixed cost of one dirty-log fetch (Xen CLEAN/PEEK hypercall, KVM_GET_DIRTY_LOG)")
-          .at_least(Duration{}));
+          .at_least(Duration{})
+          .at_most(Duration::s(1)));
     v(sim::param("log_fetch_per_gib", log_fetch_per_gib,
                  "extra cost of one dirty-log fetch per GiB of guest memory (bitmap copy, "
                  "re-protection)")
-          .at_least(Duration{}));
+          .at_least(Duration{})
+          .at_most(Duration::s(1)));
     v(sim::param("log_fetch_pauses_guest", log_fetch_pauses_guest,
                  "the guest is paused during a dirty-log fetch (Xen paging_log_dirty_op calls "
                  "domain_pause; KVM does not stop vCPUs)"));

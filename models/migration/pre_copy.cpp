@@ -43,7 +43,8 @@ struct PreCopyParams {
     v(sim::param("downtime_limit", downtime_limit,
                  "switch over when pending bytes <= measured bandwidth x this, checked "
                  "between batches with a dirty-log sync (QEMU downtime-limit, 300 ms); 0 = off")
-          .at_least(Duration{}));
+          .at_least(Duration{})
+          .at_most(Duration::s(2000)));
     v(sim::param("max_bandwidth", max_bandwidth,
                  "rate cap for the live rounds; the final copy is not capped; 0 = link rate "
                  "(QEMU max-bandwidth 128 MiB/s; Xen has none)")
@@ -51,7 +52,8 @@ struct PreCopyParams {
     v(sim::param("max_time", max_time,
                  "force the switch-over after this long, like virsh migrate --timeout "
                  "(suspend); 0 = never. Needed when no other rule bounds the rounds")
-          .at_least(Duration{}));
+          .at_least(Duration{})
+          .at_most(Duration::s(100000000)));
     format.visit(v);
   }
 
@@ -78,13 +80,23 @@ struct PreCopyParams {
   }
 };
 
+// Live rounds after which migsim switches over whatever the rules say (QEMU has no cap).
+constexpr int kRoundGuard = 100000;
+// The smallest non-zero max_bandwidth: keeps simulated time far from overflow.
+constexpr BitRate kMinCap = BitRate::bits_per_second(1000000);
+
 class PreCopy final : public Algorithm {
  public:
   explicit PreCopy(const PreCopyParams& p) : p_(p) {
-    if (p_.max_rounds == 0 && p_.max_factor == 0.0 && p_.max_time.count_ns() == 0)
+    // max_factor alone is no bound: when every pending page is skipped nothing is sent.
+    if (p_.max_rounds == 0 && p_.max_time.count_ns() == 0)
       throw sim::ParamError("max_rounds",
-                            "pre_copy needs a bound on its live phase: set max_rounds, "
-                            "max_factor or max_time above 0");
+                            "pre_copy needs a bound on its live phase: set max_rounds or max_time "
+                            "above 0");
+    if (p_.max_bandwidth.bps() > 0 && p_.max_bandwidth.bps() < kMinCap.bps())
+      throw sim::ParamError("max_bandwidth",
+                            "max_bandwidth " + sim::format_bit_rate(p_.max_bandwidth) +
+                                " must be 0 (no cap) or at least " + sim::format_bit_rate(kMinCap));
   }
 
   sim::Process run(MigrationContext& ctx, MigrationReport& report) override {
@@ -105,7 +117,7 @@ class PreCopy final : public Algorithm {
         if (b.pages > 0) co_await s.transmit(b, p_.max_bandwidth);
       }
       report.stop_reason = round_rule(s.round(), report, guest_pages);
-      if (report.stop_reason.empty() && timed_out(s)) report.stop_reason = "max_time";
+      if (report.stop_reason.empty()) report.stop_reason = progress_rule(s);
       s.close_round();
       if (!report.stop_reason.empty()) break;
 
@@ -136,6 +148,18 @@ class PreCopy final : public Algorithm {
     if (p_.max_factor > 0.0 &&
         static_cast<double>(report.pages_sent) > p_.max_factor * static_cast<double>(guest_pages))
       return "max_factor";
+    return {};
+  }
+
+  // What ends the live phase whatever the hypervisor's rules say, so every run terminates:
+  // nothing left to pre-copy, a round in which time stood still (nothing sent, free log
+  // fetches), the max_time deadline, or migsim's own cap on rounds.
+  std::string progress_rule(MigrationSession& s) const {
+    const RoundRecord& r = s.round();
+    if (r.pages_sent + r.pages_skipped == 0) return "nothing_pending";
+    if (s.now() == r.start) return "no_progress";
+    if (timed_out(s)) return "max_time";
+    if (r.index >= kRoundGuard) return "round_guard";
     return {};
   }
 

@@ -24,6 +24,7 @@ struct RoundRecord {
   std::uint64_t pages_dirtied = 0;  // distinct pages the guest dirtied during the round
   Bytes bytes{};                    // on the wire, framing included
   double bandwidth_bps = 0.0;       // achieved: bytes x 8 / duration
+  std::uint64_t pages_pending = 0;  // pending after the fetch that closed it (QEMU remaining)
   Duration expected_downtime{};     // pages pending after the round / measured bandwidth
 };
 

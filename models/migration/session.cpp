@@ -154,6 +154,7 @@ void MigrationSession::close_round() {
 void MigrationSession::record_fetch(std::uint64_t pages_dirtied) {
   RoundRecord& r = round();
   r.pages_dirtied += pages_dirtied;
+  r.pages_pending = pending_count_;
   round_fetched_ = true;
   if (measured_bps_ > 0.0)
     r.expected_downtime = Duration::ns(static_cast<std::int64_t>(

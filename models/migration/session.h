@@ -91,7 +91,7 @@ class MigrationSession {
   void record_fetch(std::uint64_t pages_dirtied);
 
   // --- switch-over ---
-  // Downtime starts: pays suspend_time, then pauses the guest.
+  // Downtime starts: pauses the guest, then pays suspend_time.
   sim::Task<void> suspend();
   // Final round with the guest paused: fetches the log (unless `fetch_log` is false: nothing was
   // logged), then sends every pending page unthrottled.

@@ -26,12 +26,15 @@ struct LinkParams {
 
   template <class V>
   void visit(V& v) {
-    v(sim::param("bandwidth", bandwidth, "raw line rate").above(BitRate::bits_per_second(0)));
-    v(sim::param("latency", latency, "one-way latency").at_least(Duration{}));
+    v(sim::param("bandwidth", bandwidth, "raw line rate")
+          .at_least(BitRate::bits_per_second(1000000)));
+    v(sim::param("latency", latency, "one-way latency")
+          .at_least(Duration{})
+          .at_most(Duration::s(10)));
     v(sim::param("efficiency", efficiency,
                  "fraction of the line rate left for the migration stream after Ethernet, IP "
                  "and TCP overhead (0.9415 at MTU 1500 with TCP timestamps)")
-          .above(0.0)
+          .at_least(0.01)
           .at_most(1.0));
   }
   // bandwidth x efficiency, rounded to a whole bit/s.

@@ -21,7 +21,7 @@ const Case kCases[] = {
     {"typo_hypervisor.yaml",            "host.hypervisor: 'xen' is not one of", 3},
     {"typo_workload_type.yaml",         "(did you mean memtester?)", 2},
     {"negative_memory.yaml",            "vm.memory:", 1},
-    {"zero_bandwidth.yaml",             "link.bandwidth: 0bit/s is out of range: must be greater than 0bit/s", 5},
+    {"zero_bandwidth.yaml",             "link.bandwidth: 0bit/s is out of range: must be at least 1Mbit/s", 5},
     {"missing_unit.yaml",               "workload.dirty_rate: missing unit", 4},
     {"wrong_type_mapping.yaml",         "vm.memory: expected a size such as 4GiB", 3},
     {"wrong_type_boolean.yaml",         "migration.skip_redirtied: expected true or false", 4},
@@ -32,7 +32,7 @@ const Case kCases[] = {
     {"unknown_sweep_section.yaml",      "sweep.vmm.memory: unknown sweep path 'vmm.memory'", 6},
     {"bad_sweep_value.yaml",            "vm.memory: expected a size", 6},
     {"sweep_not_a_list.yaml",           "sweep.vm.memory: expected a non-empty list", 6},
-    {"efficiency_out_of_range.yaml",    "link.efficiency: 1.5 is out of range: must be greater than 0, at most 1", 5},
+    {"efficiency_out_of_range.yaml",    "link.efficiency: 1.5 is out of range: must be at least 0.01, at most 1", 5},
     {"zero_replications.yaml",          "replications: 0 is out of range: must be at least 1", 5},
     {"memory_not_whole_pages.yaml",     "vm.memory: memory 10000B is not a whole number of 4KiB pages", 1},
     {"missing_algorithm.yaml",          "migration.algorithm: missing required key 'algorithm'", 4},
@@ -46,6 +46,11 @@ const Case kCases[] = {
     {"section_not_a_mapping.yaml",      "vm: expected a mapping of parameters", 1},
     {"negative_seed.yaml",              "seed: -3 is out of range: must be at least 0", 5},
     {"rate_without_per_second.yaml",    "workload.rate: expected an event rate such as 20000/s", 2},
+    {"too_many_runs.yaml",              "sweep: the sweep times replications asks for more than 1000000 runs", 7},
+    {"multiple_documents.yaml",         "a scenario file holds one YAML document; found 2", 6},
+    {"quoted_number.json",              "migration.max_rounds: expected a whole number, at least 0, not the quoted text", 5},
+    {"link_far_too_slow.yaml",          "link.bandwidth: one pass over 4TiB", 3},
+    {"memtester_loop_too_long.yaml",    "workload.bandwidth: one memtester loop over this buffer would last more than", 2},
     {"region_past_memory.yaml",         "workload.size: region 1MiB + 512MiB extends past guest memory", 2},
 };
 // clang-format on
@@ -78,8 +83,7 @@ TEST_CASE("every broken scenario is rejected with exit 2, naming file, line and 
 }
 
 TEST_CASE("run refuses bad input before writing anything", "[cli][bad-input]") {
-  const auto dir = std::filesystem::temp_directory_path() / "migsim-bad-run";
-  std::filesystem::remove_all(dir);
+  const std::filesystem::path dir = migsim::test::temp_dir("bad-run");
   const auto r =
       migsim::test::run_cli("run " + bad("missing_unit.yaml") + " --out " + dir.string());
   CHECK(r.exit_code == 2);

@@ -39,8 +39,7 @@ TEST_CASE("validate counts points and runs, run writes results, CSV, summary and
   auto r = run_cli("validate " + suite);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.output, Catch::Contains("ok (8 points, 40 runs)"));
-  const auto dir = std::filesystem::temp_directory_path() / "migsim-cli-run";
-  std::filesystem::remove_all(dir);
+  const std::filesystem::path dir = migsim::test::temp_dir("cli-run");
   r = run_cli("run " + suite + " --jobs 2 --out " + dir.string());
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.output, Catch::Contains("vm.memory=1024MiB migration.algorithm=stop_and_copy") &&

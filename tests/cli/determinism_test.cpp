@@ -6,8 +6,7 @@
 
 namespace {
 std::string run_into(const std::string& name, const std::string& args) {
-  const auto dir = std::filesystem::temp_directory_path() / ("migsim-det-" + name);
-  std::filesystem::remove_all(dir);
+  const std::filesystem::path dir = migsim::test::temp_dir("det-" + name);
   const auto r = migsim::test::run_cli("run " + args + " --quiet --out " + dir.string());
   REQUIRE(r.exit_code == 0);
   return migsim::test::read_file((dir / "results.jsonl").string()) + "\n--csv--\n" +

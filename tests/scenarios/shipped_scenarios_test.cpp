@@ -36,8 +36,8 @@ TEST_CASE("the shipped scenarios with at most 64 runs run with nothing stale",
     const auto tasks = scenarios::plan_runs(points);
     if (tasks.size() > 64) continue;
     INFO(f);
-    std::vector<scenarios::Json> records;
-    REQUIRE_NOTHROW(records = scenarios::run_all(tasks, 2));
-    for (const auto& r : records) CHECK(r["metrics"]["stale_pages"] == 0);
+    std::vector<scenarios::RunOutput> outputs;
+    REQUIRE_NOTHROW(outputs = scenarios::run_all(tasks, 2));
+    for (const auto& o : outputs) CHECK(o.head["metrics"]["stale_pages"] == 0);
   }
 }

@@ -145,3 +145,12 @@ TEST_CASE("run_until stops at the horizon and keeps later events", "[kernel]") {
   sim.run();
   CHECK(log.entries.size() == 3);
 }
+
+TEST_CASE("time arithmetic saturates and the kernel refuses the end of time", "[kernel]") {
+  CHECK(Duration::max() + Duration::ns(1) == Duration::max());
+  CHECK(BitRate::bits_per_second(1).time_for(Bytes{INT64_MAX / 2}) == Duration::max());
+  Simulation sim;
+  std::vector<int> v;
+  CHECK_THROWS_WITH(sim.schedule(Duration::max(), Band::kNormal, record, &v),
+                    Catch::Contains("ran past its end"));
+}

@@ -22,12 +22,16 @@ struct Fixture {
     const auto* entry = workloads::workloads().find(type);
     REQUIRE(entry != nullptr);
     auto params = entry->make_params();
+    std::size_t used = 0;
     sim::for_each_param(*params, [&](const sim::ParamDecl& d) {
       for (const auto& [k, v] : values) {
         std::string err;
-        if (d.name == k) REQUIRE(d.parse(v, err));
+        if (d.name != k) continue;
+        REQUIRE(d.parse(v, err));
+        ++used;
       }
     });
+    REQUIRE(used == values.size());  // every key given is a parameter of this workload
     return entry->make(*params, ctx);
   }
   std::uint64_t dirty() {
