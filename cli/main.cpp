@@ -2,6 +2,7 @@
 //   migsim run FILE... [--out DIR] [--jobs N] [--quiet]
 //   migsim validate FILE...
 //   migsim list [algorithms|workloads|presets|scenario]
+//   migsim schema
 // Exit codes: 0 success, 2 bad input (scenario or command line), 1 a run failed.
 #include <fmt/format.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "scenarios/batch.h"
 #include "scenarios/run.h"
 #include "scenarios/scenario.h"
+#include "scenarios/schema.h"
 #include "workloads/workload.h"
 
 namespace po = boost::program_options;
@@ -45,6 +47,7 @@ const char* const kUsage =
     "  validate FILE...    check scenario files (and their sweeps) without running them\n"
     "  list [algorithms|workloads|presets|scenario]\n"
     "                      every parameter with its type, default and help\n"
+    "  schema              print a JSON Schema of scenario files (for editors)\n"
     "\n"
     "options:\n"
     "  --help              this text\n"
@@ -292,6 +295,11 @@ int main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(rest, command_line);
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "list") return cmd_list(rest);
+    if (cmd == "schema") {
+      if (!rest.empty()) throw UsageError("schema takes no arguments");
+      std::cout << scenarios::scenario_schema().dump(2) << "\n";
+      return 0;
+    }
     throw UsageError("unknown command '" + cmd + "'");
   } catch (const UsageError& e) {
     std::cerr << "error: " << e.what() << "\n\n" << kUsage;

@@ -142,7 +142,27 @@ std::string format_with_units(std::int64_t value, std::span<const Unit> units, s
   return std::to_string(value) + std::string(units[first].name);
 }
 
+std::string pattern_for(std::span<const Unit> units) {
+  std::string alternatives;
+  for (const auto& u : units)
+    alternatives += (alternatives.empty() ? "" : "|") + std::string(u.name);
+  return "^\\s*[0-9]*\\.?[0-9]+\\s*(" + alternatives + ")\\s*$";
+}
+
 }  // namespace
+
+std::string bytes_pattern() {
+  return pattern_for(kByteUnits);
+}
+std::string duration_pattern() {
+  return pattern_for(kDurationUnits);
+}
+std::string bit_rate_pattern() {
+  return pattern_for(kBitRateUnits);
+}
+std::string rate_pattern() {
+  return "^\\s*[0-9]*\\.?[0-9]+\\s*/s\\s*$";
+}
 
 Duration BitRate::time_for(Bytes bytes) const {
   const __int128 num = static_cast<__int128>(bytes.count()) * 8 * 1000000000;

@@ -122,6 +122,12 @@ std::string format_duration(Duration d);
 std::string format_bit_rate(BitRate r);
 std::string format_rate(Rate r);
 
+// Regular expressions (ECMA-262) matching what the parsers accept, for the JSON schema.
+std::string bytes_pattern();
+std::string duration_pattern();
+std::string bit_rate_pattern();
+std::string rate_pattern();
+
 // Shortest text that reads back as the same double (used for every double we print).
 std::string format_double(double v);
 

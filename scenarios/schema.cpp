@@ -1,0 +1,126 @@
+#include "scenarios/schema.h"
+
+#include "models/migration/algorithm.h"
+#include "workloads/workload.h"
+
+namespace migsim::scenarios {
+namespace {
+
+template <class... Fs>
+struct Overload : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overload(Fs...) -> Overload<Fs...>;
+
+Json scalar_json(const sim::ParamScalar& v) {
+  return std::visit(Overload{
+                        [](double d) { return Json(d); },
+                        [](std::int64_t i) { return Json(i); },
+                        [](bool b) { return Json(b); },
+                        [](const std::string& s) { return Json(s); },
+                        [&](const auto&) { return Json(nullptr); },
+                    },
+                    v);
+}
+
+Json param_schema(const sim::ParamDecl& d) {
+  Json j = Json::object();
+  j["description"] = std::string(d.help) + " (" + d.allowed() + ")";
+  std::visit(
+      Overload{
+          [&](sim::Bytes*) { j["type"] = "string", j["pattern"] = sim::bytes_pattern(); },
+          [&](sim::Duration*) { j["type"] = "string", j["pattern"] = sim::duration_pattern(); },
+          [&](sim::BitRate*) { j["type"] = "string", j["pattern"] = sim::bit_rate_pattern(); },
+          [&](sim::Rate*) { j["type"] = "string", j["pattern"] = sim::rate_pattern(); },
+          [&](double*) { j["type"] = "number"; },
+          [&](std::int64_t*) { j["type"] = "integer"; },
+          [&](bool*) { j["type"] = "boolean"; },
+          [&](std::string*) { j["type"] = "string"; },
+      },
+      d.value);
+  const bool numeric = j["type"] == "number" || j["type"] == "integer";
+  if (numeric && d.min) j[d.min_exclusive ? "exclusiveMinimum" : "minimum"] = scalar_json(*d.min);
+  if (numeric && d.max) j["maximum"] = scalar_json(*d.max);
+  if (!d.choices.empty()) {
+    Json e = Json::array();
+    for (auto c : d.choices) e.push_back(std::string(c));
+    j["enum"] = e;
+  }
+  j["default"] = std::visit(Overload{
+                                [](double* v) { return Json(*v); },
+                                [](std::int64_t* v) { return Json(*v); },
+                                [](bool* v) { return Json(*v); },
+                                [](std::string* v) { return Json(*v); },
+                                [&](auto*) { return Json(d.text()); },
+                            },
+                            d.value);
+  return j;
+}
+
+Json enum_of(const std::vector<std::string_view>& words) {
+  Json e = Json::array();
+  for (auto w : words) e.push_back(std::string(w));
+  return Json{{"type", "string"}, {"enum", e}};
+}
+
+// An object whose properties are `selector` plus the declared parameters of `params`.
+template <class T>
+Json section(T& params, const std::string& selector = {}, Json selector_schema = {}) {
+  Json props = Json::object();
+  if (!selector.empty()) props[selector] = std::move(selector_schema);
+  sim::for_each_param(
+      params, [&](const sim::ParamDecl& d) { props[std::string(d.name)] = param_schema(d); });
+  return Json{{"type", "object"}, {"properties", props}, {"additionalProperties", false}};
+}
+
+// One branch per choice of the selector, each with that choice's own parameters.
+template <class Entries, class MakeParams>
+Json tagged(const std::string& selector, const Entries& entries, MakeParams make_params) {
+  Json branches = Json::array();
+  std::vector<std::string_view> names;
+  for (const auto& e : entries) names.push_back(e.name);
+  for (const auto& e : entries) {
+    auto params = make_params(e);
+    Json b = section(*params, selector, Json{{"const", std::string(e.name)}});
+    b["required"] = Json::array({selector});
+    b["description"] = std::string(e.help);
+    branches.push_back(b);
+  }
+  return Json{{"type", "object"}, {"required", Json::array({selector})}, {"oneOf", branches}};
+}
+
+}  // namespace
+
+Json scenario_schema() {
+  vm::VmParams vm;
+  net::LinkParams link;
+  host::HostParams host;
+  Json props = Json::object();
+  props["name"] = Json{{"type", "string"}};
+  props["description"] = Json{{"type", "string"}};
+  props["seed"] = Json{{"type", "integer"}, {"minimum", 0}, {"default", 1}};
+  props["replications"] =
+      Json{{"type", "integer"}, {"minimum", 1}, {"maximum", 1000000}, {"default", 1}};
+  props["vm"] = section(vm);
+  props["link"] = section(link, "preset", enum_of(net::link_presets().names()));
+  props["host"] = section(host, "hypervisor", enum_of(host::hypervisor_presets().names()));
+  props["host"]["required"] = Json::array({"hypervisor"});
+  props["workload"] = tagged("type", workloads::workloads().entries(),
+                             [](const auto& e) { return e.make_params(); });
+  // Algorithm defaults depend on host.hypervisor; the schema shows the xen-legacy ones.
+  props["migration"] = tagged("algorithm", migration::algorithms().entries(),
+                              [](const auto& e) { return e.make_params("xen-legacy"); });
+  props["sweep"] =
+      Json{{"type", "object"},
+           {"description", "section.key (vm.memory, migration.algorithm, ...) -> list of values"},
+           {"additionalProperties", Json{{"type", "array"}, {"minItems", 1}}}};
+  return Json{{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+              {"title", "migsim scenario"},
+              {"type", "object"},
+              {"properties", props},
+              {"required", Json::array({"workload", "host", "migration"})},
+              {"additionalProperties", false}};
+}
+
+}  // namespace migsim::scenarios
