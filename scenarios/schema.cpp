@@ -1,20 +1,14 @@
 #include "scenarios/schema.h"
 
 #include "models/migration/algorithm.h"
+#include "sim/overload.h"
 #include "workloads/workload.h"
 
 namespace migsim::scenarios {
 namespace {
 
-template <class... Fs>
-struct Overload : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-Overload(Fs...) -> Overload<Fs...>;
-
 Json scalar_json(const sim::ParamScalar& v) {
-  return std::visit(Overload{
+  return std::visit(sim::Overload{
                         [](double d) { return Json(d); },
                         [](std::int64_t i) { return Json(i); },
                         [](bool b) { return Json(b); },
@@ -28,7 +22,7 @@ Json param_schema(const sim::ParamDecl& d) {
   Json j = Json::object();
   j["description"] = std::string(d.help) + " (" + d.allowed() + ")";
   std::visit(
-      Overload{
+      sim::Overload{
           [&](sim::Bytes*) { j["type"] = "string", j["pattern"] = sim::bytes_pattern(); },
           [&](sim::Duration*) { j["type"] = "string", j["pattern"] = sim::duration_pattern(); },
           [&](sim::BitRate*) { j["type"] = "string", j["pattern"] = sim::bit_rate_pattern(); },
@@ -47,7 +41,7 @@ Json param_schema(const sim::ParamDecl& d) {
     for (auto c : d.choices) e.push_back(std::string(c));
     j["enum"] = e;
   }
-  j["default"] = std::visit(Overload{
+  j["default"] = std::visit(sim::Overload{
                                 [](double* v) { return Json(*v); },
                                 [](std::int64_t* v) { return Json(*v); },
                                 [](bool* v) { return Json(*v); },

@@ -1,18 +1,13 @@
 #include "sim/params.h"
 
+#include "sim/overload.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 
 namespace migsim::sim {
 namespace {
-
-template <class... Fs>
-struct Overload : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-Overload(Fs...) -> Overload<Fs...>;
 
 std::string scalar_text(const ParamScalar& v) {
   return std::visit(Overload{

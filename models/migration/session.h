@@ -41,7 +41,6 @@ class MigrationSession {
  public:
   MigrationSession(MigrationContext& ctx, const StreamFormat& format, MigrationReport& report);
 
-  sim::Simulation& sim() { return ctx_.sim; }
   vm::GuestMemory& memory() { return ctx_.guest.memory(); }
   Duration now() const { return ctx_.sim.now(); }
   Duration log_fetch_time() const { return log_fetch_time_; }

@@ -26,7 +26,6 @@ sim::Simulation::Sleep Link::send(Bytes bytes, BitRate cap) {
   const BitRate rate = cap.bps() > 0 ? std::min(cap, goodput_) : goodput_;
   const Duration start = std::max(sim_.now(), busy_until_);
   busy_until_ = start + rate.time_for(bytes);
-  carried_ += bytes;
   return sim_.sleep_until(busy_until_);
 }
 

@@ -54,7 +54,6 @@ class Link {
 
   BitRate goodput() const { return goodput_; }
   Duration latency() const { return latency_; }
-  Bytes bytes_carried() const { return carried_; }
 
   // Awaitable: pushes `bytes` at min(goodput, cap) (cap 0 = no cap) once earlier transfers have
   // left; resumes the caller when the last byte has left the sender. Arrival is latency later.
@@ -65,7 +64,6 @@ class Link {
   BitRate goodput_;
   Duration latency_;
   Duration busy_until_{};
-  Bytes carried_{};
 };
 
 }  // namespace migsim::net
