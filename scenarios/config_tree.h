@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -51,9 +52,20 @@ class ScenarioError : public std::runtime_error {
   std::string message_;
 };
 
+// Limits on one scenario file; beyond them loading stops with a ScenarioError (exit 2).
+constexpr std::size_t kMaxConfigBytes = std::size_t{4} << 20;  // file size
+constexpr std::size_t kMaxConfigDepth = 64;                    // nested mappings and lists
+constexpr std::size_t kMaxConfigNodes = 1000000;  // values, counting what aliases repeat
+
 // Reads a .yaml/.yml or .json file. JSON must be strict JSON. Throws ScenarioError.
 ConfigNode load_config_file(const std::string& path);
-// Parses text as YAML (JSON is a subset); `file` names it in errors.
+// Parses text as YAML (JSON is a subset); `file` names it in errors. Anchors and aliases are
+// expanded (within kMaxConfigNodes); tags other than the standard scalar ones are errors.
 ConfigNode parse_yaml(const std::string& text, const std::string& file);
+
+// Position of the first byte that is not valid UTF-8, or npos.
+std::size_t first_invalid_utf8(std::string_view s);
+// `s` with control and non-ASCII bytes written as \xNN, for messages about bad text.
+std::string printable(std::string_view s);
 
 }  // namespace migsim::scenarios

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake g++ ninja-build pkg-config
   libboost-dev libboost-program-options-dev libboost-graph-dev
-  libeigen3-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev
+  libeigen3-dev nlohmann-json3-dev libyaml-dev libfmt-dev
   catch2 libbenchmark-dev python3 python3-matplotlib python3-yaml python3-jsonschema
 )
 

@@ -47,11 +47,24 @@ const Case kCases[] = {
     {"negative_seed.yaml",              "seed: -3 is out of range: must be at least 0", 5},
     {"rate_without_per_second.yaml",    "workload.rate: expected an event rate such as 20000/s", 2},
     {"too_many_runs.yaml",              "sweep: the sweep times replications asks for more than 1000000 runs", 7},
-    {"multiple_documents.yaml",         "a scenario file holds one YAML document; found 2", 6},
+    {"multiple_documents.yaml",         "a scenario file holds one YAML document; found a second one at this line", 5},
     {"quoted_number.json",              "migration.max_rounds: expected a whole number, at least 0, not the quoted text", 5},
     {"link_far_too_slow.yaml",          "link.bandwidth: one pass over 4TiB", 3},
     {"memtester_loop_too_long.yaml",    "workload.bandwidth: one memtester loop over this buffer would last more than", 2},
     {"region_past_memory.yaml",         "workload.size: region 1MiB + 512MiB extends past guest memory", 2},
+    {"yaml_lone_comma.yaml",            "malformed YAML", 1},
+    {"yaml_unclosed_flow_map.yaml",     "workload.rate: malformed YAML", 3},
+    {"yaml_self_alias.yaml",            "name: alias '*x' refers to a node that contains it", 5},
+    {"yaml_alias_bomb.yaml",            "the file expands to more than 1000000 values", 7},
+    {"yaml_deep_nesting.yaml",          "description: nesting is deeper than 64 levels", 4},
+    {"yaml_python_tag.yaml",            "name: tag '!!python/object/apply:os.system' is not allowed", 5},
+    {"yaml_custom_tag.yaml",            "vm: tag '!custom' is not allowed", 1},
+    {"yaml_str_tag_on_number.yaml",     "migration.max_rounds: expected a whole number, at least 0, not the quoted text \"3\"", 4},
+    {"yaml_bom_only.yaml",              "the file holds no YAML document", 1},
+    {"yaml_list_as_key.yaml",           "vm: a key must be a plain word, not a list", 3},
+    {"invalid_utf8.yaml",               "is not valid UTF-8", 5},
+    {"json_number_overflow.json",       "malformed JSON: number overflow parsing '1e309'", 3},
+    {"directory_named_like_a_scenario.yaml", "is a directory, not a scenario file", 0},
 };
 // clang-format on
 
@@ -79,6 +92,11 @@ TEST_CASE("every broken scenario is rejected with exit 2, naming file, line and 
     const std::string where = bad(c.file) + (c.line > 0 ? ":" + std::to_string(c.line) + ":" : "");
     CHECK_THAT(r.output, Catch::Contains(where));
     CHECK_THAT(r.output, !Catch::Contains("terminate") && !Catch::Contains("Aborted"));
+    // `run` rejects exactly what `validate` rejects, before writing anything.
+    const std::filesystem::path out = migsim::test::temp_dir("bad-input-run");
+    const auto run = migsim::test::run_cli("run --quiet " + bad(c.file) + " --out " + out.string());
+    CHECK(run.exit_code == 2);
+    CHECK_FALSE(std::filesystem::exists(out / "results.jsonl"));
   }
 }
 
