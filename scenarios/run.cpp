@@ -83,7 +83,7 @@ Json run_point(const ScenarioPoint& point, std::int64_t replicate) {
       {"dirty_sync_count", report.dirty_syncs},
       {"mbps", total_s > 0 ? static_cast<double>(bytes_total) * 8.0 / total_s / 1e6 : 0.0},
       {"expected_downtime_s", seconds(expected_downtime)},
-      {"stop_reason", report.stop_reason},
+      {"stop_reason", migration::to_string(report.stop_reason)},
       {"stale_pages", memory.tracks_stale() ? Json(memory.stale_count()) : Json(nullptr)},
       {"sim_events", sim.events_processed()},
   };

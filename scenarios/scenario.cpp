@@ -16,8 +16,6 @@ namespace {
 
 // Runs one scenario file may ask for (points x replications).
 constexpr std::int64_t kMaxRuns = 1000000;
-// Longest single pass over guest memory a link may need (~3 years).
-constexpr sim::Duration kMaxPass = sim::Duration::s(100000000);
 
 std::string join(const std::vector<std::string_view>& words) {
   std::string s;
@@ -111,11 +109,14 @@ class SectionReader {
   std::vector<std::string_view> known_;
 };
 
+// The section `key` of the scenario; a missing section reads as an empty one whose errors
+// ("missing required key") point at the top of the file.
 const ConfigNode& section_or_empty(const ConfigNode& root, std::string_view key,
                                    const std::string& file) {
   static const ConfigNode empty = [] {
     ConfigNode n;
     n.kind = ConfigNode::Kind::kMap;
+    n.line = 1;
     return n;
   }();
   const ConfigNode::Entry* e = root.find_entry(key);
@@ -134,8 +135,12 @@ std::int64_t read_integer(const ConfigNode& root, std::string_view key, std::int
   std::int64_t v = 0;
   auto decl = sim::param(key, v, "").at_least(min).at_most(max).decl();
   std::string error;
-  if (e->value.kind != ConfigNode::Kind::kScalar || !decl.parse(e->value.scalar, error))
-    throw ScenarioError(file, e->value.line, std::string(key), "expected " + decl.allowed());
+  if (e->value.kind != ConfigNode::Kind::kScalar || e->value.quoted ||
+      !decl.parse(e->value.scalar, error))
+    throw ScenarioError(file, e->value.line, std::string(key),
+                        "expected " + decl.allowed() +
+                            (e->value.quoted ? ", not the quoted text \"" + e->value.scalar + "\""
+                                             : std::string()));
   if (std::string c = decl.check(); !c.empty())
     throw ScenarioError(file, e->value.line, std::string(key), c);
   return v;
@@ -169,23 +174,13 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
       r.fail_param(e);
     }
   }
+  const ConfigNode& link_section = section_or_empty(root, "link", file);
   {
-    const ConfigNode& section = section_or_empty(root, "link", file);
-    SectionReader r(file, section, "link");
+    SectionReader r(file, link_section, "link");
     p.link_preset = r.selector("preset", net::link_presets().names(), false, "gigabit");
     p.link = net::link_presets().find(p.link_preset)->defaults;
     r.read(p.link);
     r.reject_unknown();
-    // Keeps simulated time (int64 ns, 292 years) far from overflow in any algorithm.
-    const sim::Duration pass = p.link.goodput().time_for(p.vm.memory);
-    if (pass > kMaxPass) {
-      const ConfigNode::Entry* e = section.find_entry("bandwidth");
-      throw ScenarioError(file, e ? e->value.line : section.line, "link.bandwidth",
-                          "one pass over " + sim::format_bytes(p.vm.memory) + " at " +
-                              sim::format_bit_rate(p.link.goodput()) + " goodput takes " +
-                              sim::format_double(pass.seconds()) + " s; at most " +
-                              sim::format_duration(kMaxPass) + " is allowed");
-    }
   }
   {
     const ConfigNode& section = section_or_empty(root, "host", file);
@@ -194,6 +189,24 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
     p.host = host::hypervisor_presets().find(p.hypervisor)->defaults;
     r.read(p.host);
     r.reject_unknown();
+  }
+  {
+    // One stop-and-copy pass over memory, with the most framing any stream format may add, plus
+    // the largest device state, must fit sim::limits::kMaxPass at the link's goodput: this keeps
+    // simulated time (int64 ns, 292 years) far from overflow in every algorithm.
+    const std::int64_t pages = p.vm.memory.count() / p.vm.page_size.count();
+    const sim::Bytes worst_pass{p.vm.memory.count() + pages * 2 * sim::limits::kMaxRecordBytes +
+                                p.host.state_size.count()};
+    const sim::Duration pass = p.link.goodput().time_for(worst_pass);
+    if (pass > sim::limits::kMaxPass) {
+      const ConfigNode::Entry* e = link_section.find_entry("bandwidth");
+      throw ScenarioError(file, e ? e->value.line : link_section.line, "link.bandwidth",
+                          "one pass over " + sim::format_bytes(p.vm.memory) +
+                              " and the device state, with the most framing a stream may add, at " +
+                              sim::format_bit_rate(p.link.goodput()) + " goodput could take " +
+                              sim::format_double(pass.seconds()) + " s; at most " +
+                              sim::format_duration(sim::limits::kMaxPass) + " is allowed");
+    }
   }
   const std::uint64_t pages =
       static_cast<std::uint64_t>(p.vm.memory.count() / p.vm.page_size.count());
@@ -260,6 +273,19 @@ void assign(ConfigNode& root, const std::string& path, const ConfigNode& value, 
   }
 }
 
+// The node at dotted `path`, or nullptr.
+const ConfigNode* find_path(const ConfigNode& root, const std::string& path) {
+  const ConfigNode* node = &root;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t dot = path.find('.', start);
+    node = node->kind == ConfigNode::Kind::kMap ? node->find(path.substr(start, dot - start))
+                                                : nullptr;
+    if (node == nullptr || dot == std::string::npos) return node;
+    start = dot + 1;
+  }
+}
+
 // Checks a sweep path names a declared key before anything is expanded.
 void check_sweep_path(const std::string& path, int line, const std::string& file) {
   const std::size_t dot = path.find('.');
@@ -319,6 +345,15 @@ std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::st
                           "the sweep times replications asks for more than " +
                               std::to_string(kMaxRuns) + " runs; split it into several files");
   }
+  // A value the sweep overrides must still be valid where it is written: check each one with
+  // the other axes at their first values.
+  for (std::size_t a = 0; a < axes.size(); ++a) {
+    if (find_path(base, axes[a].path) == nullptr) continue;
+    ConfigNode tree = base;
+    for (std::size_t b = 0; b < axes.size(); ++b)
+      if (b != a) assign(tree, axes[b].path, axes[b].values.front(), axes[b].line, file);
+    (void)load_point(tree, file);
+  }
   std::vector<ScenarioPoint> points;
   points.reserve(total);
   for (std::size_t i = 0; i < total; ++i) {
@@ -334,7 +369,18 @@ std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::st
       values.emplace_back(axis.path, v.scalar);
     }
     std::reverse(values.begin(), values.end());
-    ScenarioPoint p = load_point(tree, file);
+    ScenarioPoint p = [&] {
+      try {
+        return load_point(tree, file);
+      } catch (const ScenarioError& e) {
+        if (values.empty()) throw;
+        std::string where;
+        for (const auto& [path, value] : values)
+          where += (where.empty() ? "" : ", ") + path + "=" + value;
+        throw ScenarioError(e.file(), e.line(), e.key_path(),
+                            e.message() + " (in the sweep point " + where + ")");
+      }
+    }();
     p.index = i;
     p.sweep_values = std::move(values);
     points.push_back(std::move(p));

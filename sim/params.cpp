@@ -63,6 +63,7 @@ std::string ParamDecl::allowed() const {
                  },
                  value);
   if (!choices.empty()) s = "one of: " + join(choices);
+  if (power_of_two) s += ", a power of two";
   if (min) s += std::string(min_exclusive ? ", greater than " : ", at least ") + scalar_text(*min);
   if (max) s += ", at most " + scalar_text(*max);
   return s;
@@ -135,6 +136,15 @@ std::string ParamDecl::check() const {
     if (!ok) return fail();
   }
   if (max && *max < v) return fail();
+  if (power_of_two) {
+    const std::int64_t n = std::visit(
+        Overload{[](const Bytes& b) { return b.count(); }, [](std::int64_t i) { return i; },
+                 [](const auto&) { return std::int64_t{1}; }},
+        v);
+    if (n <= 0 || (n & (n - 1)) != 0)
+      return text() + " is not a power of two: must be " +
+             allowed().substr(allowed().find(", ") + 2);
+  }
   return {};
 }
 

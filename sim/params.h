@@ -38,6 +38,7 @@ struct ParamDecl {
   std::optional<ParamScalar> max;
   std::vector<std::string_view> choices;  // for strings: the allowed words
   std::string_view unit;                  // for plain numbers: what they count ("pages")
+  bool power_of_two = false;              // for sizes and integers
 
   // "size", "duration", "data rate", "event rate", "number", "integer", "boolean", "string".
   std::string type_name() const;
@@ -78,6 +79,10 @@ class Param {
   }
   Param&& one_of(std::vector<std::string_view> words) && {
     decl_.choices = std::move(words);
+    return std::move(*this);
+  }
+  Param&& power_of_two() && {
+    decl_.power_of_two = true;
     return std::move(*this);
   }
   Param&& counting(std::string_view unit) && {

@@ -18,7 +18,8 @@ struct HotColdParams {
   template <class V>
   void visit(V& v) {
     v(sim::param("rate", rate, "page writes per second, hot and cold together")
-          .at_least(sim::Rate{0.0}));
+          .at_least(sim::Rate{0.0})
+          .at_most(sim::Rate{sim::limits::kMaxEventRate}));
     v(sim::param("hot_fraction", hot_fraction, "fraction of the region's pages that are hot")
           .above(0.0)
           .at_most(1.0));

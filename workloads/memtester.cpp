@@ -28,12 +28,16 @@ struct MemtesterParams {
 
   template <class V>
   void visit(V& v) {
-    v(sim::param("buffer", buffer, "memtester's buffer (memtester <size>)").at_least(Bytes{8192}));
+    v(sim::param("buffer", buffer, "memtester's buffer (memtester <size>)")
+          .at_least(Bytes{8192})
+          .at_most(sim::limits::kMaxMemory));
     v(sim::param("offset", offset, "where the buffer starts in guest memory; page-aligned")
-          .at_least(Bytes{0}));
+          .at_least(Bytes{0})
+          .at_most(sim::limits::kMaxMemory));
     v(sim::param("bandwidth", bandwidth,
                  "memory traffic memtester achieves in the guest (reads and writes)")
-          .at_least(sim::BitRate::bytes_per_second(1 << 20)));
+          .at_least(sim::BitRate::bytes_per_second(1 << 20))
+          .at_most(sim::limits::kMaxMemoryRate));
     v(sim::param("narrow_writes", narrow_writes,
                  "include the 8-bit and 16-bit write tests (built with TEST_NARROW_WRITES)"));
     v(sim::param("random_phase", random_phase,
@@ -54,7 +58,12 @@ class Memtester final : public vm::GuestActivity {
     if (p.offset.count() % page_ != 0)
       throw sim::ParamError("offset",
                             "offset " + sim::format_bytes(p.offset) + " is not page-aligned");
-    if (p.offset.count() + p.buffer.count() > memory)
+    if (p.offset.count() >= memory)
+      throw sim::ParamError("offset", "offset " + sim::format_bytes(p.offset) +
+                                          " is beyond guest memory (" +
+                                          sim::format_bytes(Bytes{memory}) + ")");
+    // offset < memory <= 4 TiB and buffer <= 4 TiB: the sum cannot overflow.
+    if (p.buffer.count() > memory - p.offset.count())
       throw sim::ParamError("buffer", "buffer " + sim::format_bytes(p.buffer) + " at offset " +
                                           sim::format_bytes(p.offset) + " does not fit in " +
                                           sim::format_bytes(Bytes{memory}) + " of guest memory");

@@ -14,7 +14,8 @@ struct SequentialParams {
   template <class V>
   void visit(V& v) {
     v(sim::param("dirty_rate", dirty_rate, "bytes of distinct pages written per second")
-          .at_least(sim::BitRate{}));
+          .at_least(sim::BitRate{})
+          .at_most(sim::limits::kMaxMemoryRate));
     region.visit(v);
     v(sim::param("start", start, "where in the region the writer starts, as a fraction of it")
           .at_least(0.0)

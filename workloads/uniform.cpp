@@ -15,7 +15,8 @@ struct UniformParams {
   template <class V>
   void visit(V& v) {
     v(sim::param("rate", rate, "page writes per second (each to a uniformly random page)")
-          .at_least(sim::Rate{0.0}));
+          .at_least(sim::Rate{0.0})
+          .at_most(sim::Rate{sim::limits::kMaxEventRate}));
     region.visit(v);
   }
 };

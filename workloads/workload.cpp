@@ -32,7 +32,7 @@ Region::Pages Region::resolve(const WorkloadContext& ctx) const {
   if (sz % page != 0)
     throw sim::ParamError(
         "size", "size " + sim::format_bytes(Bytes{sz}) + " is not a whole number of pages");
-  if (offset.count() + sz > memory)
+  if (sz > memory - offset.count())  // offset < memory: no overflow
     throw sim::ParamError(
         "size", "region " + sim::format_bytes(offset) + " + " + sim::format_bytes(Bytes{sz}) +
                     " extends past guest memory (" + sim::format_bytes(Bytes{memory}) + ")");

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "models/vm/guest.h"
+#include "sim/limits.h"
 #include "sim/params.h"
 #include "sim/random.h"
 #include "sim/registry.h"
@@ -63,8 +64,11 @@ struct Region {
   template <class V>
   void visit(V& v) {
     v(sim::param("offset", offset, "where the region starts in guest memory; page-aligned")
-          .at_least(Bytes{0}));
-    v(sim::param("size", size, "region size; 0 = to the end of guest memory").at_least(Bytes{0}));
+          .at_least(Bytes{0})
+          .at_most(sim::limits::kMaxMemory));
+    v(sim::param("size", size, "region size; 0 = to the end of guest memory")
+          .at_least(Bytes{0})
+          .at_most(sim::limits::kMaxMemory));
   }
   // First page and page count; throws sim::ParamError if the region does not fit.
   struct Pages {

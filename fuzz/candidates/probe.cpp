@@ -1,12 +1,18 @@
 // Probe: feeds one small document to each candidate and prints what its API
 // reports about positions, aliases, tags and duplicate keys. Evidence for the
 // feature columns of RESULTS.md; not a fuzzer.
+//   probe                 -> the feature report
+//   probe LIB FILE        -> "accepted N docs" or "rejected: message" for one
+//                            file (LIB = yamlcpp | libyaml | libfyaml); loads
+//                            only, no tree walk
 #include <libfyaml.h>
 #include <yaml-cpp/yaml.h>
 #include <yaml.h>
 
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 static const char kDoc[] =
@@ -128,7 +134,63 @@ static void probe_libfyaml() {
   fy_parser_destroy(fyp);
 }
 
-int main() {
+// Verdict for one file: did the library accept it, and with how many documents?
+static int verdict(const std::string& lib, const std::string& text) {
+  if (lib == "yamlcpp") {
+    try {
+      std::printf("accepted %zu docs\n", YAML::LoadAll(text).size());
+    } catch (const YAML::Exception& e) {
+      std::printf("rejected: %s\n", e.what());
+    }
+  } else if (lib == "libyaml") {
+    yaml_parser_t p;
+    yaml_parser_initialize(&p);
+    yaml_parser_set_input_string(&p, reinterpret_cast<const unsigned char*>(text.data()),
+                                 text.size());
+    size_t docs = 0;
+    for (;;) {
+      yaml_event_t ev;
+      if (!yaml_parser_parse(&p, &ev)) {
+        std::printf("rejected: %s at %zu:%zu\n", p.problem, p.problem_mark.line + 1,
+                    p.problem_mark.column + 1);
+        break;
+      }
+      docs += ev.type == YAML_DOCUMENT_START_EVENT;
+      const bool done = ev.type == YAML_STREAM_END_EVENT;
+      yaml_event_delete(&ev);
+      if (done) {
+        std::printf("accepted %zu docs\n", docs);
+        break;
+      }
+    }
+    yaml_parser_delete(&p);
+  } else if (lib == "libfyaml") {
+    struct fy_parse_cfg cfg = {};  // not quiet: the diagnostic goes to stderr
+    struct fy_parser* fyp = fy_parser_create(&cfg);
+    fy_parser_set_string(fyp, text.data(), text.size());
+    size_t docs = 0;
+    while (struct fy_document* d = fy_parse_load_document(fyp)) {
+      ++docs;
+      fy_parse_document_destroy(fyp, d);
+    }
+    if (fy_parser_get_stream_error(fyp))
+      std::printf("rejected (diagnostic on stderr)\n");
+    else
+      std::printf("accepted %zu docs\n", docs);
+    fy_parser_destroy(fyp);
+  } else {
+    return 2;
+  }
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  if (argc == 3) {
+    std::ifstream in(argv[2], std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return verdict(argv[1], ss.str());
+  }
   std::printf("input:\n%s\n", kDoc);
   probe_yamlcpp();
   probe_libyaml();

@@ -13,6 +13,7 @@
 #   cases.tsv  candidate, case, outcome, where, seconds, peak RSS (KiB)
 #   fuzz.tsv   candidate, outcome, where, artifact, execs, seconds
 #   probe.txt  what each API reports for marks, aliases, tags, duplicate keys
+#   verdicts.tsv  per (library, case): accepted N docs / rejected with message
 # Runs one process at a time (the machine is shared): at most 1 core, and every
 # run is capped by -rss_limit_mb (plus malloc_limit, which defaults to it).
 set -u
@@ -52,6 +53,9 @@ $CXX -std=c++20 -O1 -g -fsanitize=address,undefined "$HERE/probe.cpp" -o "$OUT/b
   -lyaml-cpp -lyaml -lfyaml >"$OUT/logs/build_probe.txt" 2>&1 &&
   "$OUT/bin/probe" >"$OUT/probe.txt" 2>&1
 echo "== probe written to $OUT/probe.txt (exit $?)"
+# Same probe without sanitizers, for accept/reject verdicts under ulimit -v.
+$CXX -std=c++20 -O1 -g "$HERE/probe.cpp" -o "$OUT/bin/probe_plain" \
+  -lyaml-cpp -lyaml -lfyaml >>"$OUT/logs/build_probe.txt" 2>&1
 
 # --- 2. generated cases (too big to commit) ------------------------------------
 python3 - "$OUT/gen" <<'EOF'
@@ -83,7 +87,7 @@ classify() {
   fi
   # first stack frame inside a YAML library (.so or inline header) or the harness;
   # "[in walk]" when the harness' own recursive walk is on the stack
-  where=$(grep -m1 -E '^ +#[0-9]+ .*(libyaml|libfyaml|include/yaml-cpp/|fuzz_[a-z]+\.cpp)' "$log" |
+  where=$(grep -m1 -E '^ +#[0-9]+ .*(libyaml-0\.so|libyaml-cpp\.so|libfyaml\.so|include/yaml-cpp/|fuzz_[a-z]+\.cpp:)' "$log" |
     sed -E 's/^ +#[0-9]+ 0x[0-9a-f]+ (in )?//; s/ \(BuildId.*//; s|/usr/include/||; s|/lib/x86_64-linux-gnu/||; s|'"$HERE"'/||' | cut -c1-100)
   grep -qE '^ +#[0-9]+ .* in walk\(' "$log" && where="$where [in walk]"
   [ "$kind" = ok ] && where=""
@@ -107,24 +111,38 @@ for name in "${BUILT[@]}"; do
   done
 done
 
+# --- 3b. accept/reject verdict per library (load only, 5 s, 2.5 GB address space)
+printf 'library\tcase\tverdict\n' >"$OUT/verdicts.tsv"
+for lib in yamlcpp libyaml libfyaml; do
+  for f in "${CASES[@]}"; do
+    v=$( (ulimit -v 2500000; timeout 5 "$OUT/bin/probe_plain" "$lib" "$f" 2>"$OUT/logs/verdict.err"); echo " rc=$?")
+    case "$v" in *rc=0) v=${v% rc=0};; *rc=124) v="no verdict: still running after 5 s";; esac
+    [ "${v#rejected (diag}" != "$v" ] && v="rejected: $(grep -m1 -o 'error: .*' "$OUT/logs/verdict.err")"
+    printf '%s\t%s\t%s\n' "$lib" "$(basename "$f" .yaml)" "$(echo "$v" | head -1 | cut -c1-110)" | tee -a "$OUT/verdicts.tsv"
+  done
+done
+
 # --- 4. fuzz each candidate for FUZZ_SECONDS, one after another -----------------
-# Seeds: project scenarios, bad inputs and cases/ -- minus the cases that already
-# fail for this candidate (otherwise the run just stops on a known seed).
-printf 'candidate\toutcome\twhere\tartifact\texecs\tseconds\n' >"$OUT/fuzz.tsv"
+# Seeds: project scenarios, tests/bad_input and cases/ -- minus every seed that
+# already fails for this candidate (run once, -timeout=5), otherwise the run
+# just stops on a known seed instead of looking for something new.
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
+  printf 'candidate\toutcome\twhere\tartifact\texecs\tseconds\n' >"$OUT/fuzz.tsv"
   for name in "${BUILT[@]}"; do
     corpus="$OUT/corpus/$name"
     rm -rf "$corpus" "$OUT/artifacts/$name"
     mkdir -p "$corpus" "$OUT/artifacts/$name"
-    cp "$ROOT"/scenarios/*.yaml "$ROOT"/scenarios/examples/*.yaml "$ROOT"/tests/bad_input/*.yaml "$corpus"/ 2>/dev/null
-    for f in "$HERE"/cases/*; do
-      cs=$(basename "$f" .yaml)
-      if awk -F'\t' -v n="$name" -v c="$cs" '$1==n && $2==c && $3=="ok" {found=1} END {exit !found}' "$OUT/cases.tsv"; then
-        cp "$f" "$corpus/case_$cs.yaml"
+    dropped=()
+    for f in "$ROOT"/scenarios/*.yaml "$ROOT"/scenarios/examples/*.yaml "$ROOT"/tests/bad_input/*.yaml "$HERE"/cases/*; do
+      [ -f "$f" ] || continue
+      seed="$(basename "$(dirname "$f")")_$(basename "$f")"
+      if timeout 60 "$OUT/bin/fuzz_$name" -timeout=5 -rss_limit_mb=$RSS_MB "$f" >"$OUT/logs/seed.tmp" 2>&1; then
+        cp "$f" "$corpus/$seed"
       else
-        echo "   $name: seed cases/$cs.yaml left out (already fails)"
+        dropped+=("$seed")
       fi
     done
+    echo "   $name: seeds left out because they already fail: ${dropped[*]:-none}" | tee -a "$OUT/logs/seeds_dropped.txt"
     log="$OUT/logs/fuzz_$name.txt"
     echo "== fuzz $name for ${FUZZ_SECONDS}s ($(ls "$corpus" | wc -l) seeds)"
     start=$(date +%s)

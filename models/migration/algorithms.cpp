@@ -27,3 +27,35 @@ StreamFormat stream_format_for(std::string_view hypervisor) {
 }
 
 }  // namespace migsim::migration
+
+namespace migsim::migration {
+
+std::string_view to_string(StopReason r) {
+  switch (r) {
+    case StopReason::kNone:
+      return "none";
+    case StopReason::kMaxRounds:
+      return "max_rounds";
+    case StopReason::kMinDirtyPages:
+      return "min_dirty_pages";
+    case StopReason::kMaxFactor:
+      return "max_factor";
+    case StopReason::kDowntimeLimit:
+      return "downtime_limit";
+    case StopReason::kMaxTime:
+      return "max_time";
+    case StopReason::kNothingPending:
+      return "nothing_pending";
+    case StopReason::kNoProgress:
+      return "no_progress";
+    case StopReason::kRoundGuard:
+      return "round_guard";
+    case StopReason::kTimeGuard:
+      return "time_guard";
+    case StopReason::kStopAndCopy:
+      return "stop_and_copy";
+  }
+  return "?";
+}
+
+}  // namespace migsim::migration

@@ -26,17 +26,20 @@ struct PreCopyParams {
                  "most live rounds, the first full pass included, before stop-and-copy; 0 = no "
                  "cap (Xen legacy DEF_MAX_ITERS 29; Xen v2 SPP_MAX_ITERATIONS 5)")
           .at_least(0)
+          .at_most(sim::limits::kMaxRounds)
           .counting("rounds"));
     v(sim::param("min_dirty_pages", min_dirty_pages,
                  "stop when a live round had fewer pages than this to send, skipped ones "
                  "included; 0 = off (Xen legacy: sent+skipped < 50; Xen 4.6 v2: dirty_count <= "
                  "50, i.e. 51)")
           .at_least(0)
+          .at_most(sim::limits::kMaxMemory.count() / sim::limits::kMinPageSize.count())
           .counting("pages"));
     v(sim::param("max_factor", max_factor,
                  "stop when pages sent exceed this many times the guest's pages; 0 = off "
                  "(Xen legacy DEF_MAX_FACTOR 3)")
-          .at_least(0.0));
+          .at_least(0.0)
+          .at_most(static_cast<double>(sim::limits::kMaxRounds)));
     v(sim::param("skip_redirtied", skip_redirtied,
                  "before each batch, PEEK the dirty log and skip pending pages dirtied again "
                  "since the round began: the next round sends them (Xen legacy to_skip)"));
@@ -48,12 +51,13 @@ struct PreCopyParams {
     v(sim::param("max_bandwidth", max_bandwidth,
                  "rate cap for the live rounds; the final copy is not capped; 0 = link rate "
                  "(QEMU max-bandwidth 128 MiB/s; Xen has none)")
-          .at_least(BitRate{}));
+          .at_least(BitRate{})
+          .at_most(sim::limits::kMaxLinkRate));
     v(sim::param("max_time", max_time,
                  "force the switch-over after this long, like virsh migrate --timeout "
                  "(suspend); 0 = never. Needed when no other rule bounds the rounds")
           .at_least(Duration{})
-          .at_most(Duration::s(100000000)));
+          .at_most(sim::limits::kMaxLivePhase));
     format.visit(v);
   }
 
@@ -80,8 +84,6 @@ struct PreCopyParams {
   }
 };
 
-// Live rounds after which migsim switches over whatever the rules say (QEMU has no cap).
-constexpr int kRoundGuard = 100000;
 // The smallest non-zero max_bandwidth: keeps simulated time far from overflow.
 constexpr BitRate kMinCap = BitRate::bits_per_second(1000000);
 
@@ -111,20 +113,20 @@ class PreCopy final : public Algorithm {
     for (;;) {
       // A live round: send the pending set, batch by batch. With a downtime limit, the round
       // ends early (QEMU syncs) once what is pending would fit in the downtime.
-      while (s.pending_pages() > 0 && !fits_downtime(s) && !timed_out(s)) {
+      while (s.pending_pages() > 0 && !fits_downtime(s) && !past_deadline(s)) {
         if (p_.skip_redirtied) co_await s.pause_guest_for(s.log_fetch_time());  // PEEK
         const Batch b = s.take_batch(p_.skip_redirtied);
         if (b.pages > 0) co_await s.transmit(b, p_.max_bandwidth);
       }
       report.stop_reason = round_rule(s.round(), report, guest_pages);
-      if (report.stop_reason.empty()) report.stop_reason = progress_rule(s);
+      if (report.stop_reason == StopReason::kNone) report.stop_reason = progress_rule(s);
       s.close_round();
-      if (!report.stop_reason.empty()) break;
+      if (report.stop_reason != StopReason::kNone) break;
 
       co_await s.fetch_dirty_log();  // Xen CLEAN / QEMU sync
       s.record_fetch(s.last_fetch().dirty_count);
       if (p_.downtime_limit.count_ns() > 0 && fits_downtime(s)) {
-        report.stop_reason = "downtime_limit";
+        report.stop_reason = StopReason::kDowntimeLimit;
         break;
       }
       if (s.pending_pages() == s.last_fetch().newly_pending) s.rewind();  // a fresh pass
@@ -139,28 +141,31 @@ class PreCopy final : public Algorithm {
 
  private:
   // Xen's rules, judged on the live round just finished (xc_domain_save.c L1510-1556).
-  std::string round_rule(const RoundRecord& r, const MigrationReport& report,
-                         std::uint64_t guest_pages) const {
-    if (p_.max_rounds > 0 && r.index >= p_.max_rounds) return "max_rounds";
+  StopReason round_rule(const RoundRecord& r, const MigrationReport& report,
+                        std::uint64_t guest_pages) const {
+    if (p_.max_rounds > 0 && r.index >= p_.max_rounds) return StopReason::kMaxRounds;
     if (p_.min_dirty_pages > 0 &&
         r.pages_sent + r.pages_skipped < static_cast<std::uint64_t>(p_.min_dirty_pages))
-      return "min_dirty_pages";
+      return StopReason::kMinDirtyPages;
     if (p_.max_factor > 0.0 &&
         static_cast<double>(report.pages_sent) > p_.max_factor * static_cast<double>(guest_pages))
-      return "max_factor";
-    return {};
+      return StopReason::kMaxFactor;
+    return StopReason::kNone;
   }
 
-  // What ends the live phase whatever the hypervisor's rules say, so every run terminates:
-  // nothing left to pre-copy, a round in which time stood still (nothing sent, free log
-  // fetches), the max_time deadline, or migsim's own cap on rounds.
-  std::string progress_rule(MigrationSession& s) const {
+  // What ends the live phase whatever the hypervisor's rules say, so every run terminates: the
+  // max_time deadline, migsim's own caps on time and rounds, nothing left to pre-copy, or a round
+  // in which nothing moved (time stood still, or every pending page was skipped). Deadlines come
+  // first: a round cut short by one is labelled by it, not by what it did not get to send.
+  StopReason progress_rule(MigrationSession& s) const {
     const RoundRecord& r = s.round();
-    if (r.pages_sent + r.pages_skipped == 0) return "nothing_pending";
-    if (s.now() == r.start) return "no_progress";
-    if (timed_out(s)) return "max_time";
-    if (r.index >= kRoundGuard) return "round_guard";
-    return {};
+    if (timed_out(s)) return StopReason::kMaxTime;
+    if (s.now() >= sim::limits::kMaxLivePhase) return StopReason::kTimeGuard;
+    if (r.pages_sent + r.pages_skipped == 0)
+      return s.pending_pages() == 0 ? StopReason::kNothingPending : StopReason::kNoProgress;
+    if (s.now() == r.start) return StopReason::kNoProgress;
+    if (r.index >= sim::limits::kMaxRounds) return StopReason::kRoundGuard;
+    return StopReason::kNone;
   }
 
   // QEMU: pending bytes <= measured bandwidth x downtime limit (migration.c L3046, L3126).
@@ -170,8 +175,11 @@ class PreCopy final : public Algorithm {
            s.measured_bandwidth() * p_.downtime_limit.seconds();
   }
 
-  bool timed_out(MigrationSession& s) const {
+  bool timed_out(const MigrationSession& s) const {
     return p_.max_time.count_ns() > 0 && s.now() >= p_.max_time;
+  }
+  bool past_deadline(const MigrationSession& s) const {
+    return timed_out(s) || s.now() >= sim::limits::kMaxLivePhase;
   }
 
   PreCopyParams p_;

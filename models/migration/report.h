@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/units.h"
@@ -12,6 +13,24 @@ namespace migsim::migration {
 
 using sim::Bytes;
 using sim::Duration;
+
+// Which rule ended the live phase. Shared by every algorithm so tests and analyses reason about
+// one vocabulary; the record holds the string form.
+enum class StopReason {
+  kNone,            // still running
+  kMaxRounds,       // Xen: the round cap (DEF_MAX_ITERS, SPP_MAX_ITERATIONS)
+  kMinDirtyPages,   // Xen: the last live round had few pages to send
+  kMaxFactor,       // Xen legacy: pages sent exceed max_factor x guest pages
+  kDowntimeLimit,   // QEMU: what is pending fits the downtime limit
+  kMaxTime,         // the user's deadline (virsh migrate --timeout)
+  kNothingPending,  // a live round found nothing left to send
+  kNoProgress,      // a live round in which time stood still, or that sent nothing while pages
+                    // stayed pending (every pending page was skipped)
+  kRoundGuard,      // migsim's cap on live rounds (sim::limits::kMaxRounds)
+  kTimeGuard,       // migsim's cap on the live phase (sim::limits::kMaxLivePhase)
+  kStopAndCopy,     // no live phase at all
+};
+std::string_view to_string(StopReason r);
 
 struct RoundRecord {
   int index = 0;        // 1 = first (full) pass
@@ -47,8 +66,8 @@ struct MigrationReport {
   std::uint64_t pages_sent = 0;
   std::uint64_t pages_zero = 0;  // QEMU "duplicate"
   std::uint64_t pages_skipped = 0;
-  std::uint64_t dirty_syncs = 0;  // dirty-log fetches that fed the pending set
-  std::string stop_reason;        // which rule ended the live phase
+  std::uint64_t dirty_syncs = 0;               // dirty-log fetches that fed the pending set
+  StopReason stop_reason = StopReason::kNone;  // which rule ended the live phase
   std::vector<RoundRecord> rounds;
 };
 

@@ -1,5 +1,6 @@
 #include "models/migration/session.h"
 
+#include <algorithm>
 #include <bit>
 #include <stdexcept>
 #include <string>
@@ -49,7 +50,9 @@ Batch MigrationSession::take_batch(bool skip_redirtied) {
   sync_guest();
   vm::GuestMemory& mem = memory();
   Batch b;
-  const auto limit = static_cast<std::uint64_t>(format_.batch_pages);
+  const auto limit = static_cast<std::uint64_t>(std::min(
+      format_.batch_pages,
+      std::max<std::int64_t>(1, sim::limits::kMaxBatchPayload.count() / page_size_.count())));
   const std::uint64_t words = pending_.word_count();
   std::uint64_t w = cursor_ / sim::Bitmap::kBits;
   Word mask = ~Word{0} << (cursor_ % sim::Bitmap::kBits);

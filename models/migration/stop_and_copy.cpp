@@ -21,7 +21,7 @@ class StopAndCopy final : public Algorithm {
     MigrationSession s(ctx, p_.format, report);
     co_await s.suspend();
     s.start_dirty_logging();  // every page pending; the guest is already stopped
-    report.stop_reason = "stop_and_copy";
+    report.stop_reason = StopReason::kStopAndCopy;
     co_await s.final_copy(/*fetch_log=*/false);
     co_await s.transfer_state_and_resume();
     s.finish();

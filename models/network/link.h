@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/limits.h"
 #include "sim/params.h"
 #include "sim/registry.h"
 #include "sim/simulation.h"
@@ -27,7 +28,8 @@ struct LinkParams {
   template <class V>
   void visit(V& v) {
     v(sim::param("bandwidth", bandwidth, "raw line rate")
-          .at_least(BitRate::bits_per_second(1000000)));
+          .at_least(sim::limits::kMinLinkRate)
+          .at_most(sim::limits::kMaxLinkRate));
     v(sim::param("latency", latency, "one-way latency")
           .at_least(Duration{})
           .at_most(Duration::s(10)));

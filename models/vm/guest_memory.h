@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "sim/bitmap.h"
+#include "sim/limits.h"
 #include "sim/params.h"
 #include "sim/random.h"
 #include "sim/units.h"
@@ -29,10 +30,11 @@ struct VmParams {
   void visit(V& v) {
     v(sim::param("memory", memory, "guest RAM size; a whole number of pages")
           .at_least(Bytes{4096})
-          .at_most(Bytes{std::int64_t{1} << 42}));
+          .at_most(sim::limits::kMaxMemory));
     v(sim::param("page_size", page_size, "guest page size (4KiB on x86)")
-          .at_least(Bytes{512})
-          .at_most(Bytes{std::int64_t{1} << 30}));
+          .power_of_two()
+          .at_least(sim::limits::kMinPageSize)
+          .at_most(sim::limits::kMaxPageSize));
     v(sim::param("zero_fraction", zero_fraction,
                  "fraction of pages that are all-zero when migration starts (chosen at random "
                  "from stream 'vm.content'); a page the guest writes holds data")

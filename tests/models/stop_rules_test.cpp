@@ -158,3 +158,62 @@ TEST_CASE("QEMU's live rounds respect max_bandwidth, the final copy does not",
   CHECK(live[0]["mbps"].get<double>() <= 32.0 * 1048576 * 8 / 1e6 + 1e-6);
   CHECK(r["rounds"].back()["mbps"].get<double>() > 900.0);
 }
+
+TEST_CASE("a deadline that passes during a dirty-log fetch is reported as max_time",
+          "[stop-rule][qemu]") {
+  // Rounds of a 4 MiB guest take ~40 ms and each fetch 1 s, so the deadline almost surely falls
+  // inside a fetch: the next round starts past it and sends nothing while pages are pending.
+  // That round once reported "nothing_pending".
+  for (const char* max_time : {"10.5s", "20.3s", "7.7s"}) {
+    INFO(max_time);
+    const Json r = run_yaml(
+        "vm: {memory: 4MiB}\nworkload: {type: uniform, rate: 1000000/s}\n"
+        "host: {hypervisor: qemu, log_fetch_base: 1s}\n"
+        "migration: {algorithm: pre_copy, downtime_limit: 0s, max_bandwidth: 0bit/s, max_time: " +
+        std::string(max_time) + "}\n");
+    CHECK(r["metrics"]["stop_reason"] == "max_time");
+    const auto live = live_rounds(r);
+    REQUIRE(live.size() >= 2);
+    CHECK(live[live.size() - 2]["pages_pending"].get<std::uint64_t>() > 0);
+  }
+}
+
+TEST_CASE("a round that only skipped pages is no progress, not nothing pending", "[stop-rule]") {
+  // Every pending page is re-dirtied before its batch: Xen legacy skips them all.
+  const Json r = run_yaml(
+      "vm: {memory: 4MiB}\nworkload: {type: sequential, dirty_rate: 1TiB/s}\n"
+      "host: {hypervisor: xen-legacy}\n"
+      "migration: {algorithm: pre_copy, max_rounds: 0, min_dirty_pages: 0, max_factor: 0, "
+      "max_time: 5s}\n");
+  CHECK(r["metrics"]["stop_reason"] != "nothing_pending");
+  CHECK(r["metrics"]["stale_pages"] == 0);
+}
+
+TEST_CASE("the largest declared values run without overflow", "[stop-rule][limits]") {
+  // 4 TiB of 1 GiB pages (4096 pages: cheap), the largest framing, every page rewritten all the
+  // time, the round cap at its maximum: bytes and times stay finite, positive and consistent.
+  for (const char* link : {"1Tbit/s", "1Mbit/s"}) {
+    INFO(link);
+    const Json r = run_yaml(
+        "vm: {memory: 4TiB, page_size: 1GiB}\n"
+        "workload: {type: uniform, rate: 1000000000000/s}\n"
+        "link: {bandwidth: " +
+        std::string(link) +
+        ", efficiency: 1}\n"
+        "host: {hypervisor: xen-legacy, state_size: 1TiB}\n"
+        "migration: {algorithm: pre_copy, max_rounds: 10000, min_dirty_pages: 0, max_factor: 0, "
+        "page_header_bytes: 4096, batch_header_bytes: 4096, batch_pages: 1048576, "
+        "skip_redirtied: false}\n");
+    const Json& m = r["metrics"];
+    const std::int64_t sum =
+        m["bytes_first_pass"].get<std::int64_t>() + m["bytes_resent"].get<std::int64_t>() +
+        m["bytes_framing"].get<std::int64_t>() + m["bytes_state"].get<std::int64_t>();
+    CHECK(m["bytes_total"].get<std::int64_t>() == sum);
+    CHECK(m["bytes_framing"].get<std::int64_t>() > 0);
+    CHECK(m["total_time_s"].get<double>() > 0.0);
+    CHECK(m["total_time_s"].get<double>() < 1e9);
+    CHECK(m["downtime_s"].get<double>() <= m["total_time_s"].get<double>());
+    CHECK(m["live_rounds"].get<std::int64_t>() <= 10000);
+    CHECK(m["stale_pages"] == 0);
+  }
+}
