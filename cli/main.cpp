@@ -32,6 +32,8 @@ namespace {
 
 constexpr int kExitRunFailed = 1;
 constexpr int kExitBadInput = 2;
+// More threads than this only adds contention; runs are CPU-bound and independent.
+constexpr int kMaxJobs = 256;
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -67,7 +69,47 @@ std::vector<std::string> parse_files(const std::vector<std::string>& args,
     throw UsageError(e.what());
   }
   if (!vm.count("file")) throw UsageError("no scenario files given");
-  return vm["file"].as<std::vector<std::string>>();
+  auto files = vm["file"].as<std::vector<std::string>>();
+  // The same file twice would run twice and merge its records in the summary.
+  std::vector<std::pair<std::filesystem::path, std::string>> seen;
+  for (const auto& f : files) {
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(f, ec);
+    if (ec) canonical = std::filesystem::absolute(f, ec).lexically_normal();
+    for (const auto& [path, name] : seen)
+      if (path == canonical)
+        throw UsageError("scenario file " + scenarios::printable(f) + " is given twice" +
+                         (name == f ? "" : " (also as " + scenarios::printable(name) + ")"));
+    seen.emplace_back(canonical, f);
+  }
+  return files;
+}
+
+// Makes sure the output directory exists and every results file can be written there, before
+// any run starts: a bad --out is bad input (exit 2), not a failure after hours of runs.
+void prepare_output(const std::filesystem::path& out) {
+  namespace fs = std::filesystem;
+  if (out.empty()) throw UsageError("--out is empty: name a directory for the results");
+  std::error_code ec;
+  if (fs::exists(out, ec) && !fs::is_directory(out, ec))
+    throw UsageError("--out " + out.string() + " exists and is not a directory");
+  fs::create_directories(out, ec);
+  if (ec)
+    throw UsageError("--out " + out.string() + ": cannot create the directory (" + ec.message() +
+                     ")");
+  for (const char* name : {"results.jsonl", "results.csv", "summary.txt", "manifest.json"}) {
+    const fs::path p = out / name;
+    if (fs::exists(p, ec) && !fs::is_regular_file(p, ec))
+      throw UsageError("--out " + out.string() + ": " + name +
+                       " exists there and is not a regular file");
+  }
+  const fs::path probe = out / (".migsim-write-test-" + std::to_string(::getpid()));
+  {
+    std::ofstream test(probe, std::ios::binary);
+    if (!test || !(test << "x") || !test.flush())
+      throw UsageError("--out " + out.string() + ": cannot write files there");
+  }
+  fs::remove(probe, ec);
 }
 
 std::vector<scenarios::ScenarioPoint> load_all(const std::vector<std::string>& files) {
@@ -121,14 +163,16 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
       "parallel runs")("quiet", po::bool_switch(), "no summary table, no progress");
   po::variables_map vm;
   const auto files = parse_files(args, opts, vm);
-  if (vm["jobs"].as<int>() < 1) throw UsageError("--jobs must be at least 1");
+  if (vm["jobs"].as<int>() < 1 || vm["jobs"].as<int>() > kMaxJobs)
+    throw UsageError("--jobs must be between 1 and " + std::to_string(kMaxJobs) + "; got " +
+                     std::to_string(vm["jobs"].as<int>()));
   const auto jobs = static_cast<unsigned>(vm["jobs"].as<int>());
   const bool quiet = vm["quiet"].as<bool>();
 
   const auto points = load_all(files);  // all input errors before any run
   const auto tasks = scenarios::plan_runs(points);
   const std::filesystem::path out = vm["out"].as<std::string>();
-  std::filesystem::create_directories(out);
+  prepare_output(out);
 
   const bool interactive = !quiet && isatty(STDERR_FILENO) && tasks.size() > 1;
   const auto started = std::chrono::steady_clock::now();
@@ -173,7 +217,9 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
       {"hostname", host},
       {"hardware_threads", std::thread::hardware_concurrency()},
   };
-  write_file(out / "manifest.json", manifest.dump(2) + "\n");
+  // The command line may hold bytes that are not UTF-8 (an --out path): escape, never fail.
+  write_file(out / "manifest.json",
+             manifest.dump(2, ' ', false, scenarios::Json::error_handler_t::replace) + "\n");
   if (!quiet) {
     fmt::print("{}", table);
     fmt::print("{} runs in {:.2f} s wall time; results in {}/results.jsonl and results.csv\n",

@@ -4,6 +4,7 @@
 #include <exception>
 #include <mutex>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include "scenarios/run.h"
@@ -42,7 +43,14 @@ std::vector<RunOutput> run_all(const std::vector<RunTask>& tasks, unsigned jobs,
   };
   const unsigned n = std::max(1U, std::min<unsigned>(jobs, static_cast<unsigned>(tasks.size())));
   std::vector<std::thread> threads;
-  for (unsigned t = 1; t < n; ++t) threads.emplace_back(worker);
+  for (unsigned t = 1; t < n; ++t) {
+    // When the system refuses a thread, the threads already started (and this one) do the work.
+    try {
+      threads.emplace_back(worker);
+    } catch (const std::exception&) {  // std::system_error, or std::bad_alloc for its state
+      break;
+    }
+  }
   worker();
   for (auto& t : threads) t.join();
   for (std::size_t i = 0; i < tasks.size(); ++i) {

@@ -29,10 +29,10 @@ struct Command {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `migsim <args>` through the shell, capturing its output and exit code.
-inline Command run_cli(const std::string& args) {
+// Runs a shell command line, capturing its output (stdout and stderr) and exit code.
+inline Command run_cli_in_shell(const std::string& command_line) {
   Command c;
-  const std::string cmd = std::string(MIGSIM_EXE) + " " + args + " 2>&1";
+  const std::string cmd = "( " + command_line + " ) 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return c;
   std::array<char, 4096> buf{};
@@ -41,6 +41,11 @@ inline Command run_cli(const std::string& args) {
   const int status = pclose(p);
   c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return c;
+}
+
+// Runs `migsim <args>` through the shell, capturing its output and exit code.
+inline Command run_cli(const std::string& args) {
+  return run_cli_in_shell(std::string(MIGSIM_EXE) + " " + args);
 }
 
 // A fresh directory under the system temp dir, unique to this process (ctest runs presets and

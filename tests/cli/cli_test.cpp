@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 
 #include "tests/support.h"
 
@@ -50,4 +51,65 @@ TEST_CASE("validate counts points and runs, run writes results, CSV, summary and
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 41);
   CHECK(std::filesystem::exists(dir / "manifest.json"));
   CHECK(std::filesystem::exists(dir / "summary.txt"));
+}
+
+namespace {
+const std::string kSuite = std::string(MIGSIM_SOURCE_DIR) + "/scenarios/default-suite.yaml";
+}
+
+TEST_CASE("--jobs beyond the cap is a usage error, not an abort", "[cli][jobs]") {
+  const auto r = run_cli("run --quiet --jobs 60000 " + kSuite);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--jobs must be between 1 and 256"));
+  CHECK_THAT(r.output, !Catch::Contains("terminate"));
+}
+
+TEST_CASE("threads the system refuses are done without, and results do not change", "[cli][jobs]") {
+  // 40 MB of address space holds one run but not 200 thread stacks of 8 MiB: most threads fail
+  // to start. Before, the unjoined threads aborted the process.
+  const std::string one = migsim::test::temp_dir("jobs-one"),
+                    many = migsim::test::temp_dir("jobs-many");
+  const auto a = run_cli("run --quiet --jobs 1 --out " + one + " " + kSuite);
+  REQUIRE(a.exit_code == 0);
+  const auto b =
+      migsim::test::run_cli_in_shell("ulimit -v 40000; " + std::string(MIGSIM_EXE) +
+                                     " run --quiet --jobs 200 --out " + many + " " + kSuite);
+  CHECK(b.exit_code == 0);
+  CHECK_THAT(b.output, !Catch::Contains("terminate"));
+  CHECK(migsim::test::read_file(one + "/results.jsonl") ==
+        migsim::test::read_file(many + "/results.jsonl"));
+}
+
+TEST_CASE("a bad --out is bad input found before any run", "[cli][out]") {
+  const std::string dir = migsim::test::temp_dir("bad-out");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/a-file") << "x";
+  auto r = run_cli("run --quiet --out " + dir + "/a-file " + kSuite);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("exists and is not a directory"));
+
+  r = run_cli("run --quiet --out '' " + kSuite);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--out is empty"));
+
+  r = run_cli("run --quiet --out /proc/migsim-cannot-be-here " + kSuite);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("cannot create the directory"));
+
+  // results.jsonl being a directory was found only after every run had finished.
+  std::filesystem::create_directories(dir + "/out/results.jsonl");
+  r = run_cli("run --quiet --out " + dir + "/out " + kSuite);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("results.jsonl exists there and is not a regular file"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/out/results.csv"));
+}
+
+TEST_CASE("the same scenario file given twice is an error", "[cli]") {
+  for (const char* command : {"validate", "run --quiet --out /tmp/migsim-twice"}) {
+    INFO(command);
+    const auto r = run_cli(std::string(command) + " " + kSuite + " " + MIGSIM_SOURCE_DIR +
+                           "/scenarios/../scenarios/default-suite.yaml");
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Catch::Contains("is given twice"));
+  }
 }
