@@ -57,7 +57,7 @@ namespace {
 const std::string kSuite = std::string(MIGSIM_SOURCE_DIR) + "/scenarios/default-suite.yaml";
 }
 
-TEST_CASE("--jobs beyond the cap is a usage error, not an abort", "[cli][jobs]") {
+TEST_CASE("a --jobs beyond the cap is a usage error, not an abort", "[cli][jobs]") {
   const auto r = run_cli("run --quiet --jobs 60000 " + kSuite);
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("--jobs must be between 1 and 256"));
