@@ -504,13 +504,21 @@ ConfigNode load_config_file(const std::string& path) {
     throw ScenarioError(path, 0, "",
                         "the file is larger than " + std::to_string(kMaxConfigBytes >> 20) +
                             " MiB; scenario files are small: split it or use sweeps");
+  return parse_config_text(text, path, is_json);
+}
+
+ConfigNode parse_config_text(const std::string& text, const std::string& path, bool json) {
+  if (text.size() > kMaxConfigBytes)
+    throw ScenarioError(path, 0, "",
+                        "the text is " + std::to_string(text.size()) + " bytes; at most " +
+                            std::to_string(kMaxConfigBytes) + " are allowed");
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
     throw ScenarioError(path, 1, "", "the file is empty: expected a scenario mapping");
   if (const std::size_t bad = first_invalid_utf8(text); bad != std::string_view::npos)
     throw ScenarioError(
         path, line_at(text, bad), "",
         "byte " + std::to_string(bad + 1) + " is not valid UTF-8 (scenario files are UTF-8 text)");
-  if (is_json) check_json(text, path);
+  if (json) check_json(text, path);
   return parse_yaml(text, path);
 }
 

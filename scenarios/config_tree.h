@@ -63,6 +63,10 @@ ConfigNode load_config_file(const std::string& path);
 // expanded (within kMaxConfigNodes); tags other than the standard scalar ones are errors.
 ConfigNode parse_yaml(const std::string& text, const std::string& file);
 
+// Parses the text of a scenario file: strict JSON when `json`, else YAML. What
+// load_config_file does after reading the file (fuzz targets call it directly).
+ConfigNode parse_config_text(const std::string& text, const std::string& file, bool json);
+
 // Position of the first byte that is not valid UTF-8, or npos.
 std::size_t first_invalid_utf8(std::string_view s);
 // `s` with control and non-ASCII bytes written as \xNN, for messages about bad text.

@@ -14,8 +14,6 @@ const std::vector<std::string_view> kTopLevelKeys{
 
 namespace {
 
-// Runs one scenario file may ask for (points x replications).
-constexpr std::int64_t kMaxRuns = 1000000;
 
 std::string join(const std::vector<std::string_view>& words) {
   std::string s;
@@ -304,7 +302,8 @@ void check_sweep_path(const std::string& path, int line, const std::string& file
 
 }  // namespace
 
-std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::string& file) {
+std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::string& file,
+                                           std::int64_t max_runs) {
   if (root.kind != ConfigNode::Kind::kMap)
     throw ScenarioError(
         file, root.line, "",
@@ -340,11 +339,14 @@ std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::st
   std::size_t total = 1;
   for (const auto& a : axes) {
     total *= a.values.size();
-    if (static_cast<std::int64_t>(total) * replications > kMaxRuns)
+    if (static_cast<std::int64_t>(total) * replications > max_runs)
       throw ScenarioError(file, a.line, "sweep",
                           "the sweep times replications asks for more than " +
-                              std::to_string(kMaxRuns) + " runs; split it into several files");
+                              std::to_string(max_runs) + " runs; split it into several files");
   }
+  if (replications > max_runs)
+    throw ScenarioError(file, root.find("replications")->line, "replications",
+                        "asks for more than " + std::to_string(max_runs) + " runs");
   // A value the sweep overrides must still be valid where it is written: check each one with
   // the other axes at their first values.
   for (std::size_t a = 0; a < axes.size(); ++a) {

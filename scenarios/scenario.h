@@ -43,8 +43,11 @@ struct ScenarioPoint {
 
 // Loads a scenario file and expands its sweep. Throws ScenarioError on any bad input.
 std::vector<ScenarioPoint> load_scenario(const std::string& path);
-// Same, from an already-parsed tree (tests).
-std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::string& file);
+// Runs one scenario file may ask for (points x replications).
+constexpr std::int64_t kMaxRuns = 1000000;
+// Same, from an already-parsed tree (tests, fuzz targets: these may lower max_runs).
+std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::string& file,
+                                           std::int64_t max_runs = kMaxRuns);
 
 // The sections and keys a scenario accepts, for `migsim list` and the docs.
 extern const std::vector<std::string_view> kTopLevelKeys;

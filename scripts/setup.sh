@@ -8,6 +8,7 @@ packages=(
   libboost-dev libboost-program-options-dev libboost-graph-dev
   libeigen3-dev nlohmann-json3-dev libyaml-dev libfmt-dev
   catch2 libbenchmark-dev python3 python3-matplotlib python3-yaml python3-jsonschema
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

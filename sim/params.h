@@ -142,9 +142,10 @@ class ParamError : public std::runtime_error {
 // Calls fn(decl) for each declared parameter of `target`: a ParamSet or a parameter struct.
 template <class T, class Fn>
 void for_each_param(T& target, Fn&& fn) {
+  using F = std::remove_reference_t<Fn>;
   struct V final : ParamVisitor {
-    Fn* f;
-    explicit V(Fn* fp) : f(fp) {}
+    F* f;
+    explicit V(F* fp) : f(fp) {}
     void visit(const ParamDecl& d) override { (*f)(d); }
   } v(&fn);
   if constexpr (std::is_base_of_v<ParamSet, T>)
