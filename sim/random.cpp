@@ -1,5 +1,7 @@
 #include "sim/random.h"
 
+#include <bit>
+
 #include <cmath>
 
 namespace migsim::sim {
@@ -69,12 +71,57 @@ std::uint64_t RandomStream::geometric(double p, std::uint64_t cap) {
   return Geometric(p)(*this, cap);
 }
 
+namespace {
+
+// Natural logarithm of x in [2^-53, 1], our own code so draws are the same on every machine
+// (libm picks an FMA or non-FMA variant at run time) and cheap: x = m 2^e with m in
+// [sqrt(1/2), sqrt(2)), log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172; the series to
+// s^13 is exact to ~1e-10, far finer than the draws it serves.
+double log_unit(double x) {
+  auto bits = std::bit_cast<std::uint64_t>(x);
+  int e = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
+  bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+  double m = std::bit_cast<double>(bits);
+  if (m > 1.4142135623730951) {
+    m *= 0.5;
+    ++e;
+  }
+  const double s = (m - 1.0) / (m + 1.0);
+  const double s2 = s * s;
+  const double series =
+      2.0 +
+      s2 * (2.0 / 3 +
+            s2 * (2.0 / 5 + s2 * (2.0 / 7 + s2 * (2.0 / 9 + s2 * (2.0 / 11 + s2 * (2.0 / 13))))));
+  return static_cast<double>(e) * 0.6931471805599453 + s * series;
+}
+
+}  // namespace
+
 RandomStream::Geometric::Geometric(double p) : inv_log_q_(p >= 1.0 ? 0.0 : 1.0 / std::log1p(-p)) {}
+
+void RandomStream::Geometric::fill(RandomStream& rng, std::uint64_t cap, std::uint64_t* out,
+                                   std::size_t n) const {
+  double u[64];
+  while (n > 0) {
+    const std::size_t k = n < 64 ? n : 64;
+    for (std::size_t i = 0; i < k; ++i) u[i] = 1.0 - rng.uniform01();
+    for (std::size_t i = 0; i < k; ++i) {
+      if (inv_log_q_ == 0.0) {
+        out[i] = 0;
+        continue;
+      }
+      const double g = std::floor(log_unit(u[i]) * inv_log_q_);
+      out[i] = g >= static_cast<double>(cap) ? cap : static_cast<std::uint64_t>(g);
+    }
+    out += k;
+    n -= k;
+  }
+}
 
 std::uint64_t RandomStream::Geometric::operator()(RandomStream& rng, std::uint64_t cap) const {
   if (inv_log_q_ == 0.0) return 0;
   const double u = 1.0 - rng.uniform01();  // (0, 1]
-  const double g = std::floor(std::log(u) * inv_log_q_);
+  const double g = std::floor(log_unit(u) * inv_log_q_);
   return g >= static_cast<double>(cap) ? cap : static_cast<std::uint64_t>(g);
 }
 

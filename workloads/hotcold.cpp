@@ -43,11 +43,11 @@ class HotCold final : public vm::GuestActivity {
 
   void advance(Duration from, Duration to, vm::GuestMemory& memory) override {
     const double t = (to - from).seconds();
-    write_random_subset(memory, region_.first, hot_pages_,
+    memory.write_random(region_.first, hot_pages_,
                         -std::expm1(-hot_rate_ * t / static_cast<double>(hot_pages_)), rng_);
     const std::uint64_t cold = region_.count - hot_pages_;
     if (cold > 0)
-      write_random_subset(memory, region_.first + hot_pages_, cold,
+      memory.write_random(region_.first + hot_pages_, cold,
                           -std::expm1(-cold_rate_ * t / static_cast<double>(cold)), rng_);
   }
 

@@ -31,7 +31,7 @@ class Uniform final : public vm::GuestActivity {
   void advance(Duration from, Duration to, vm::GuestMemory& memory) override {
     const double expected_writes = rate_ * (to - from).seconds();
     const double p = -std::expm1(-expected_writes / static_cast<double>(region_.count));
-    write_random_subset(memory, region_.first, region_.count, p, rng_);
+    memory.write_random(region_.first, region_.count, p, rng_);
   }
 
  private:

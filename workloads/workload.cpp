@@ -40,35 +40,4 @@ Region::Pages Region::resolve(const WorkloadContext& ctx) const {
                static_cast<std::uint64_t>(sz / page)};
 }
 
-void write_random_subset(vm::GuestMemory& memory, std::uint64_t first, std::uint64_t count,
-                         double p, sim::RandomStream& rng) {
-  if (count == 0 || p <= 0.0) return;
-  if (p < 0.5) {
-    const sim::RandomStream::Geometric gap(p);
-    for (std::uint64_t i = gap(rng, count); i < count; i += 1 + gap(rng, count))
-      memory.write_page(first + i);
-    return;
-  }
-  // Dense: build each word's mask by removing the pages missed (probability 1 - p).
-  const double q = 1.0 - p;
-  const sim::RandomStream::Geometric miss(q);
-  std::uint64_t next_miss = q > 0.0 ? miss(rng, count) : count;
-  std::uint64_t i = 0;
-  while (i < count) {
-    const std::uint64_t page = first + i;
-    const std::uint64_t word = page / sim::Bitmap::kBits;
-    const std::uint64_t bit = page % sim::Bitmap::kBits;
-    const std::uint64_t n = std::min<std::uint64_t>(sim::Bitmap::kBits - bit, count - i);
-    sim::Bitmap::Word mask =
-        (n == sim::Bitmap::kBits ? ~sim::Bitmap::Word{0} : ((sim::Bitmap::Word{1} << n) - 1))
-        << bit;
-    while (next_miss < i + n) {
-      mask &= ~(sim::Bitmap::Word{1} << (bit + (next_miss - i)));
-      next_miss += 1 + miss(rng, count);
-    }
-    memory.write_mask(word, mask);
-    i += n;
-  }
-}
-
 }  // namespace migsim::workloads

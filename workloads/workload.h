@@ -78,10 +78,4 @@ struct Region {
   Pages resolve(const WorkloadContext& ctx) const;
 };
 
-// Marks each page of [first, first + count) written independently with probability p: the
-// distinct pages hit by a Poisson stream of uniformly random writes. Cost is proportional to
-// pages hit (p < 1/2) or to words plus pages missed (p >= 1/2).
-void write_random_subset(vm::GuestMemory& memory, std::uint64_t first, std::uint64_t count,
-                         double p, sim::RandomStream& rng);
-
 }  // namespace migsim::workloads

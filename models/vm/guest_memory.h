@@ -5,12 +5,20 @@
 //                write, cleared when the page's content is captured for sending. Independent of
 //                the dirty log, so it proves a migration correct: at the end nothing may be stale;
 //   sent_ever  - the page has been sent at least once (splits first-pass from re-sent bytes).
-// Four bits per page in all, well under the one-byte budget.
+// Four bits per page in all, well under the one-byte budget. A page whose log, data and stale bits
+// are all set is "settled": another write to it changes nothing. Counts of unsettled pages per
+// block of 4096 pages (plain, and in a Fenwick tree) let random writers skip settled pages and
+// find the k-th unsettled one in O(log blocks), so their cost follows the pages that change, not
+// the writes and not the size of memory.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "sim/bitmap.h"
+#include "sim/fenwick.h"
 #include "sim/limits.h"
 #include "sim/params.h"
 #include "sim/random.h"
@@ -70,6 +78,13 @@ class GuestMemory {
   void write_range(std::uint64_t first, std::uint64_t count);
   void write_page(std::uint64_t page);
   void write_mask(std::uint64_t word_index, Word mask);
+  // Writes each page of [first, first + count) independently with probability p (0 <= p <= 1):
+  // the distinct pages a Poisson stream of uniformly random writes touches. Only pages that are
+  // not settled are drawn (writing a settled page changes nothing), so the cost is proportional
+  // to the pages that change plus the blocks of the range, whatever the write rate.
+  void write_random(std::uint64_t first, std::uint64_t count, double p, sim::RandomStream& rng);
+  // Pages of [first, first + count) that a write would change (not settled).
+  std::uint64_t unsettled_count(std::uint64_t first, std::uint64_t count) const;
 
   // --- hypervisor side: the dirty log ---
   // Xen CLEAN / QEMU sync: ORs the log into `pending`, then clears the log.
@@ -77,7 +92,10 @@ class GuestMemory {
   // Xen PEEK of one word: reads the log without modifying it.
   Word peek(std::uint64_t word_index) const { return log_.word(word_index); }
   // Clears the log without reading it (enabling log-dirty mode at the start of migration).
-  void clear_log() { log_.clear_all(); }
+  void clear_log() {
+    log_.clear_all();
+    reset_block_counts();
+  }
   std::uint64_t log_count() const { return log_.count(); }
 
   // --- content and destination state ---
@@ -90,14 +108,37 @@ class GuestMemory {
   }
   bool tracks_stale() const { return track_stale_; }
   std::uint64_t stale_count() const { return stale_.count(); }
+  Word stale_word(std::uint64_t word_index) const { return stale_.word(word_index); }
   std::uint64_t first_stale_page() const { return stale_.find_next(0); }
   std::uint64_t zero_page_count() const { return pages_ - data_.count(); }
 
+  static constexpr std::uint64_t kBlockWords = 64;  // 4096 pages per settled-count block
+
  private:
+  Word settled(std::uint64_t w) const {
+    return log_.word(w) & data_.word(w) & (track_stale_ ? stale_.word(w) : ~Word{0});
+  }
+  // Applies `set` to word w of the log, data and stale bitmaps; returns how many pages it
+  // settled. Callers pass that to settle() (once per block when they touch many words).
+  std::uint64_t set_word(std::uint64_t w, Word set);
+  void settle(std::uint64_t block, std::int64_t pages) {
+    unsettled_per_block_[block] -= static_cast<std::uint32_t>(pages);
+    unsettled_tree_.add(block, -pages);
+  }
+  // After the log is cleared nothing is settled.
+  void reset_block_counts();
+  // Candidates (unsettled pages) of one word within `mask`.
+  Word candidates(std::uint64_t w, Word mask) const { return ~settled(w) & mask; }
+  // The word holding the k-th unsettled page of whole block b, and that page's bit.
+  std::pair<std::uint64_t, Word> find_in_block(std::uint64_t block, std::uint64_t k) const;
+
   std::uint64_t pages_;
   Bytes page_size_;
   bool track_stale_;
   sim::Bitmap log_, data_, stale_, sent_ever_;
+  std::vector<std::uint32_t> unsettled_per_block_;
+  sim::Fenwick unsettled_tree_;
+  std::vector<std::pair<std::uint64_t, Word>> chosen_;  // scratch for write_random
 };
 
 }  // namespace migsim::vm

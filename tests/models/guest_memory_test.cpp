@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "models/vm/guest_memory.h"
 
 using namespace migsim;
@@ -88,4 +90,77 @@ TEST_CASE("memory that is not a whole number of pages is rejected", "[vm]") {
   vm::VmParams p;
   p.memory = Bytes{4096 * 10 + 1};
   CHECK_THROWS_AS(vm::GuestMemory(p, 1, 0), sim::ParamError);
+}
+
+TEST_CASE("random writes mark each unsettled page with probability p", "[random-writes]") {
+  // Binomial(N, p): the count is within 5 standard deviations of N p.
+  for (const double p : {0.001, 0.05, 0.3, 0.6, 0.97}) {
+    INFO(p);
+    vm::GuestMemory m(small(1 << 18), 1, 0);
+    sim::RandomStream rng(3, 0, "test");
+    m.write_random(1000, 200000, p, rng);
+    const double n = 200000, got = static_cast<double>(m.log_count());
+    CHECK(std::abs(got - n * p) <= 5 * std::sqrt(n * p * (1 - p)) + 1);
+    sim::Bitmap pending(m.pages());
+    (void)m.fetch_and_clear(pending);
+    CHECK(pending.count_range(0, 1000) == 0);  // nothing outside the range
+    CHECK(pending.count_range(201000, m.pages() - 201000) == 0);
+  }
+}
+
+TEST_CASE("random writes do no work on settled pages", "[random-writes]") {
+  // Every page dirty, data and stale: writing again changes nothing, so no random draw is spent.
+  vm::GuestMemory m(small(1 << 16), 1, 0);
+  m.write_range(0, m.pages());
+  CHECK(m.unsettled_count(0, m.pages()) == 0);
+  sim::RandomStream used(9, 0, "w"), fresh(9, 0, "w");
+  m.write_random(0, m.pages(), 0.2, used);
+  CHECK(used.next_u64() == fresh.next_u64());
+  // Sending a page (capture) unsettles it: only those pages can change.
+  m.capture(10, ~vm::GuestMemory::Word{0});
+  CHECK(m.unsettled_count(0, m.pages()) == 64);
+  const auto stale_before = m.stale_count();
+  m.write_random(0, m.pages(), 1.0, used);
+  CHECK(m.stale_count() == stale_before + 64);
+}
+
+TEST_CASE("the settled counts agree with the bitmaps after any mix of operations",
+          "[random-writes]") {
+  sim::RandomStream rng(5, 0, "ops");
+  for (const std::int64_t pages : {64 * 64 * 3 + 17, 4096 * 5}) {
+    vm::VmParams params = small(pages);
+    params.zero_fraction = 0.3;
+    vm::GuestMemory m(params, 2, 0);
+    sim::Bitmap pending(m.pages());
+    for (int step = 0; step < 400; ++step) {
+      const std::uint64_t a = rng.below(m.pages()), b = rng.below(m.pages() - a) + 1;
+      switch (rng.below(5)) {
+        case 0:
+          m.write_range(a, b);
+          break;
+        case 1:
+          m.write_random(a, b, rng.uniform01() * 0.7, rng);
+          break;
+        case 2:
+          (void)m.fetch_and_clear(pending);
+          break;
+        case 3:
+          m.capture(a / 64, rng.next_u64());
+          break;
+        default:
+          m.write_page(a);
+          break;
+      }
+      // Brute force: a page is settled when its log, data and stale bits are all set.
+      const std::uint64_t first = rng.below(m.pages()), count = rng.below(m.pages() - first) + 1;
+      std::uint64_t unsettled = 0;
+      for (std::uint64_t pg = first; pg < first + count; ++pg) {
+        const auto w = pg / 64;
+        const auto bit = vm::GuestMemory::Word{1} << (pg % 64);
+        const bool settled = (m.peek(w) & m.data_word(w) & m.stale_word(w) & bit) != 0;
+        unsettled += settled ? 0 : 1;
+      }
+      REQUIRE(m.unsettled_count(first, count) == unsettled);
+    }
+  }
 }
