@@ -65,10 +65,12 @@ Word select_bit(Word bits, std::uint64_t k) {
   Word c = bits - ((bits >> 1) & 0x5555555555555555ULL);
   c = (c & 0x3333333333333333ULL) + ((c >> 2) & 0x3333333333333333ULL);
   c = (c + (c >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-  const Word running = c * 0x0101010101010101ULL;  // byte i: set bits in bytes 0..i
-  unsigned byte = 0;
-  while (((running >> (8 * byte)) & 0xff) <= k) ++byte;
-  const std::uint64_t before = byte == 0 ? 0 : (running >> (8 * (byte - 1))) & 0xff;
+  const Word running = c * 0x0101010101010101ULL;  // byte i: set bits in bytes 0..i (<= 64)
+  // The byte holding the bit is the number of running sums <= k; adding 127 - k to every byte
+  // sets a byte's top bit exactly when its sum exceeds k (no carry: 64 + 127 < 256).
+  const Word above = (running + (127 - k) * 0x0101010101010101ULL) & 0x8080808080808080ULL;
+  const unsigned byte = 8 - static_cast<unsigned>(std::popcount(above));
+  const std::uint64_t before = (running << 8 >> (8 * byte)) & 0xff;
   const unsigned bit = kSelectInByte[(bits >> (8 * byte)) & 0xff][k - before];
   return Word{1} << (8 * byte + bit);
 }
@@ -90,10 +92,11 @@ GuestMemory::GuestMemory(const VmParams& params, std::uint64_t seed, std::uint64
   data_ = sim::Bitmap(pages_);
   stale_ = sim::Bitmap(pages_);
   sent_ever_ = sim::Bitmap(pages_);
+  unsettled_ = sim::Bitmap(pages_);
   // Every page starts stale: the destination holds nothing yet.
   if (track_stale_) stale_.set_all();
   data_.set_all();
-  reset_block_counts();
+  reset_counts();
   if (params.zero_fraction > 0.0) {
     // Each page is zero independently with probability zero_fraction; geometric skips make the
     // cost proportional to zero pages, not to memory size.
@@ -105,43 +108,41 @@ GuestMemory::GuestMemory(const VmParams& params, std::uint64_t seed, std::uint64
   }
 }
 
-void GuestMemory::reset_block_counts() {
-  const std::uint64_t blocks = (log_.word_count() + kBlockWords - 1) / kBlockWords;
-  std::vector<std::int64_t> pages(blocks, static_cast<std::int64_t>(kBlockWords * kBits));
-  if (blocks > 0)
-    pages.back() = static_cast<std::int64_t>(pages_ - (blocks - 1) * kBlockWords * kBits);
+void GuestMemory::reset_counts() {
+  unsettled_.set_all();
+  const std::uint64_t words = log_.word_count();
+  const auto pages_in = [&](std::uint64_t unit_words, std::uint64_t i) {
+    const std::uint64_t lo = i * unit_words * kBits;
+    return std::min(pages_ - lo, unit_words * kBits);
+  };
+  unsettled_per_group_.resize((words + kGroupWords - 1) / kGroupWords);
+  for (std::uint64_t g = 0; g < unsettled_per_group_.size(); ++g)
+    unsettled_per_group_[g] = static_cast<std::uint16_t>(pages_in(kGroupWords, g));
+  std::vector<std::int64_t> pages((words + kBlockWords - 1) / kBlockWords);
+  for (std::uint64_t b = 0; b < pages.size(); ++b)
+    pages[b] = static_cast<std::int64_t>(pages_in(kBlockWords, b));
   unsettled_per_block_.assign(pages.begin(), pages.end());
   unsettled_tree_ = sim::Fenwick(pages);
 }
 
 std::uint64_t GuestMemory::set_word(std::uint64_t w, Word set) {
-  const Word before = settled(w);
   log_.word(w) |= set;
   data_.word(w) |= set;
   if (track_stale_) stale_.word(w) |= set;
-  return static_cast<std::uint64_t>(std::popcount(settled(w) & ~before));
+  return static_cast<std::uint64_t>(mark_settled(w, unsettled_.word(w) & settled(w)));
 }
 
 void GuestMemory::write_range(std::uint64_t first, std::uint64_t count) {
-  std::uint64_t block = ~std::uint64_t{0};
-  std::int64_t settled_here = 0;  // pages settled in `block`, applied once per block
+  SettleBatch batch(*this);
   range_words(
       first, count,
       [&](std::uint64_t w, Word mask) {
-        if (w / kBlockWords != block) {
-          if (settled_here != 0) settle(block, settled_here);
-          block = w / kBlockWords;
-          settled_here = 0;
-        }
-        settled_here += static_cast<std::int64_t>(set_word(w, mask));
+        batch.add(w, static_cast<std::int64_t>(set_word(w, mask)));
       },
       [&](std::uint64_t b) {
-        std::int64_t n = 0;
         for (std::uint64_t w = b * kBlockWords; w < (b + 1) * kBlockWords; ++w)
-          n += static_cast<std::int64_t>(set_word(w, ~Word{0}));
-        if (n != 0) settle(b, n);
+          batch.add(w, static_cast<std::int64_t>(set_word(w, ~Word{0})));
       });
-  if (settled_here != 0) settle(block, settled_here);
 }
 
 void GuestMemory::write_page(std::uint64_t page) {
@@ -168,12 +169,108 @@ std::uint64_t GuestMemory::unsettled_count(std::uint64_t first, std::uint64_t co
 
 std::pair<std::uint64_t, GuestMemory::Word> GuestMemory::find_in_block(std::uint64_t block,
                                                                        std::uint64_t k) const {
-  for (std::uint64_t w = block * kBlockWords;; ++w) {
+  std::uint64_t w = block * kBlockWords;
+  for (;; w += kGroupWords) {
+    const std::uint64_t n = unsettled_per_group_[w / kGroupWords];
+    if (k < n) break;
+    k -= n;
+  }
+  for (;; ++w) {
     const Word cand = candidates(w, ~Word{0});
     const auto n = static_cast<std::uint64_t>(std::popcount(cand));
     if (k < n) return {w, select_bit(cand, k)};
     k -= n;
   }
+}
+
+// Gaps are drawn 64 at a time (the same values in the same order as one by one; the last buffer
+// may be drawn beyond what is used, which only advances this workload's own stream).
+class GuestMemory::Gaps {
+ public:
+  Gaps(double p, sim::RandomStream& rng, std::uint64_t cap) : geometric_(p), rng_(rng), cap_(cap) {}
+  std::uint64_t next() {
+    if (used_ == kBuffer) {
+      geometric_.fill(rng_, cap_, buffer_.data(), kBuffer);
+      used_ = 0;
+    }
+    return buffer_[used_++];
+  }
+
+ private:
+  static constexpr std::size_t kBuffer = 64;
+  sim::RandomStream::Geometric geometric_;
+  sim::RandomStream& rng_;
+  std::uint64_t cap_;
+  std::array<std::uint64_t, kBuffer> buffer_{};
+  std::size_t used_ = kBuffer;
+};
+
+template <bool kDense>
+void GuestMemory::choose_by_walk(std::uint64_t first, std::uint64_t count, Gaps& gaps,
+                                 std::uint64_t& skip_io) {
+  if (count == 0) return;
+  std::uint64_t skip = skip_io;
+  const std::uint64_t last = first + count;  // exclusive
+  const std::uint64_t w_first = first / kBits, w_last = (last - 1) / kBits;
+  const Word head_mask = ~Word{0} << (first % kBits);
+  const Word tail_mask = last % kBits == 0 ? ~Word{0} : (Word{1} << (last % kBits)) - 1;
+  for (std::uint64_t w = w_first; w <= w_last; ++w) {
+    // A whole block or group where nothing is written is passed over by its count: sparse, when
+    // the next chosen candidate lies beyond it; dense (which writes every candidate but the
+    // missed ones), when it has no candidate.
+    const auto nothing_written = [&](std::uint64_t n) { return kDense ? n == 0 : skip >= n; };
+    if (w % kGroupWords == 0 && w > w_first && w + kGroupWords <= w_last) {
+      if (w % kBlockWords == 0 && w + kBlockWords <= w_last) {
+        const std::uint64_t n = unsettled_per_block_[w / kBlockWords];
+        if (nothing_written(n)) {
+          skip -= n;
+          w += kBlockWords - 1;
+          continue;
+        }
+      }
+      const std::uint64_t n = unsettled_per_group_[w / kGroupWords];
+      if (nothing_written(n)) {
+        skip -= n;
+        w += kGroupWords - 1;
+        continue;
+      }
+    }
+    const Word cand =
+        candidates(w, (w == w_first ? head_mask : ~Word{0}) & (w == w_last ? tail_mask : ~Word{0}));
+    const auto n = static_cast<std::uint64_t>(std::popcount(cand));
+    Word chosen = kDense ? cand : Word{0};
+    // k: index among this word's candidates (each select depends on the gaps only, so the
+    // selects of one word overlap).
+    std::uint64_t k = skip;
+    for (; k < n; k += 1 + gaps.next()) {
+      const Word bit = select_bit(cand, k);
+      chosen = kDense ? (chosen & ~bit) : (chosen | bit);
+    }
+    skip = k - n;
+    if (chosen != 0) chosen_.emplace_back(w, chosen);
+  }
+  skip_io = skip;
+}
+
+void GuestMemory::choose_by_tree(std::uint64_t block_first, std::uint64_t block_end, Gaps& gaps,
+                                 std::uint64_t& skip) {
+  const std::int64_t base = unsettled_tree_.prefix(block_first);
+  const std::int64_t end = unsettled_tree_.prefix(block_end);
+  auto target = base + static_cast<std::int64_t>(
+                           std::min<std::uint64_t>(skip, static_cast<std::uint64_t>(end - base)));
+  while (target < end) {
+    const std::size_t block = unsettled_tree_.upper_bound(target);
+    const auto [w, bit] =
+        find_in_block(block, static_cast<std::uint64_t>(target - unsettled_tree_.prefix(block)));
+    chosen_.emplace_back(w, bit);
+    const std::uint64_t gap = gaps.next();
+    if (gap >= static_cast<std::uint64_t>(end - target - 1)) {
+      skip = gap - static_cast<std::uint64_t>(end - target - 1);
+      return;
+    }
+    target += 1 + static_cast<std::int64_t>(gap);
+  }
+  skip -= static_cast<std::uint64_t>(end - base);
 }
 
 void GuestMemory::write_random(std::uint64_t first, std::uint64_t count, double p,
@@ -183,101 +280,51 @@ void GuestMemory::write_random(std::uint64_t first, std::uint64_t count, double 
     write_range(first, count);
     return;
   }
-  // Candidates are the unsettled pages of the range, indexed in page order. Sparse (p < 1/2):
-  // geometric gaps between hit candidates; dense: gaps between missed ones. Which pages are
-  // chosen is decided on the state at entry; the writes are applied afterwards.
+  // Sparse (p < 1/2): geometric gaps between chosen candidates; dense: between missed ones.
+  // Which pages are chosen is decided on the state at entry; the writes are applied afterwards.
   const std::uint64_t m = unsettled_count(first, count);
   if (m == 0) return;
   const bool dense = p >= 0.5;
-  const sim::RandomStream::Geometric geometric(dense ? 1.0 - p : p);
-  // Gaps are drawn 64 at a time (same values, same order as one by one; the last buffer may be
-  // drawn beyond what is used, which only advances this workload's own stream).
-  std::uint64_t gaps[64];
-  std::size_t used = 64;
-  const auto gap = [&] {
-    if (used == 64) {
-      geometric.fill(rng, m, gaps, 64);
-      used = 0;
-    }
-    return gaps[used++];
-  };
+  Gaps gaps(dense ? 1.0 - p : p, rng, m);
+  std::uint64_t skip = gaps.next();
   chosen_.clear();
-  std::uint64_t next = gap();  // candidate index of the next hit (sparse) or miss (dense)
-  std::uint64_t before = 0;    // candidates before the current word or block
-  const auto word = [&](std::uint64_t w, Word mask) {
-    const Word cand = candidates(w, mask);
-    const auto n = static_cast<std::uint64_t>(std::popcount(cand));
-    if (n == 0) return;
-    Word chosen = dense ? cand : Word{0};
-    while (next < before + n) {
-      const Word bit = select_bit(cand, next - before);
-      chosen = dense ? (chosen & ~bit) : (chosen | bit);
-      next += 1 + gap();
-    }
-    before += n;
-    if (chosen != 0) chosen_.emplace_back(w, chosen);
-  };
-  const auto skip_or_walk = [&](std::uint64_t block) {
-    const std::uint64_t n = unsettled_per_block_[block];
-    if (n == 0) return;
-    if (!dense && next >= before + n) {  // no hit in this block: skip it whole
-      before += n;
-      return;
-    }
-    for (std::uint64_t w = block * kBlockWords; w < (block + 1) * kBlockWords; ++w)
-      word(w, ~Word{0});
-  };
-  // Few hits among many blocks: find each hit's block in the tree (O(log blocks) per hit)
-  // instead of visiting every block.
+  // Few chosen pages among many blocks: find each one's block in the tree (O(log blocks) per
+  // page) instead of visiting every block.
   const Split r = split(first, count);
   const double blocks = static_cast<double>(r.block_end - r.block_first);
-  if (dense || p * static_cast<double>(m) * 8 > blocks) {
-    range_words(first, count, word, skip_or_walk);
+  if (dense) {
+    choose_by_walk<true>(first, count, gaps, skip);
+  } else if (p * static_cast<double>(m) * 8 > blocks) {
+    choose_by_walk<false>(first, count, gaps, skip);
   } else {
-    const auto no_blocks = [](std::uint64_t) {};
-    range_words(r.head_first, r.head_count, word, no_blocks);
-    const std::int64_t base = unsettled_tree_.prefix(r.block_first);
-    const auto middle = static_cast<std::uint64_t>(unsettled_tree_.prefix(r.block_end) - base);
-    while (next < before + middle) {
-      const std::int64_t target = base + static_cast<std::int64_t>(next - before);
-      const std::size_t block = unsettled_tree_.upper_bound(target);
-      const auto [w, bit] =
-          find_in_block(block, static_cast<std::uint64_t>(target - unsettled_tree_.prefix(block)));
-      chosen_.emplace_back(w, bit);
-      next += 1 + gap();
-    }
-    before += middle;
-    range_words(r.tail_first, r.tail_count, word, no_blocks);
+    choose_by_walk<false>(r.head_first, r.head_count, gaps, skip);
+    choose_by_tree(r.block_first, r.block_end, gaps, skip);
+    choose_by_walk<false>(r.tail_first, r.tail_count, gaps, skip);
   }
-  for (const auto& [w, mask] : chosen_) write_mask(w, mask);
+  // Chosen words are in increasing order: settle counts once per block.
+  SettleBatch batch(*this);
+  for (const auto& [w, mask] : chosen_) batch.add(w, static_cast<std::int64_t>(set_word(w, mask)));
 }
 
 LogFetch GuestMemory::fetch_and_clear(sim::Bitmap& pending) {
   LogFetch f;
-  std::uint64_t block = 0;
-  std::int64_t unsettled_here = 0;  // pages unsettled in `block`, applied once per block
+  SettleBatch batch(*this);
   for (std::uint64_t w = 0; w < log_.word_count(); ++w) {
     const Word bits = log_.word(w);
     if (bits == 0) continue;
     f.dirty_count += static_cast<std::uint64_t>(std::popcount(bits));
     f.newly_pending += static_cast<std::uint64_t>(std::popcount(bits & ~pending.word(w)));
     pending.word(w) |= bits;
-    if (w / kBlockWords != block) {
-      if (unsettled_here != 0) settle(block, -unsettled_here);
-      block = w / kBlockWords;
-      unsettled_here = 0;
-    }
-    unsettled_here += std::popcount(settled(w));
+    batch.add(w, -mark_unsettled(w, settled(w)));
     log_.word(w) = 0;
   }
-  if (unsettled_here != 0) settle(block, -unsettled_here);
   return f;
 }
 
 void GuestMemory::capture(std::uint64_t word_index, Word mask) {
   if (track_stale_) {
-    const int n = std::popcount(settled(word_index) & mask);
-    if (n != 0) settle(word_index / kBlockWords, -n);
+    if (const Word unsettling = settled(word_index) & mask; unsettling != 0)
+      settle(word_index / kBlockWords, -mark_unsettled(word_index, unsettling));
     stale_.word(word_index) &= ~mask;
   }
   sent_ever_.word(word_index) |= mask;

@@ -5,14 +5,16 @@
 //                write, cleared when the page's content is captured for sending. Independent of
 //                the dirty log, so it proves a migration correct: at the end nothing may be stale;
 //   sent_ever  - the page has been sent at least once (splits first-pass from re-sent bytes).
-// Four bits per page in all, well under the one-byte budget. A page whose log, data and stale bits
-// are all set is "settled": another write to it changes nothing. Counts of unsettled pages per
-// block of 4096 pages (plain, and in a Fenwick tree) let random writers skip settled pages and
-// find the k-th unsettled one in O(log blocks), so their cost follows the pages that change, not
-// the writes and not the size of memory.
+// Five bits per page in all, under the one-byte budget. A page whose log, data and stale bits
+// are all set is "settled": another write to it changes nothing. A fifth bitmap holds the
+// unsettled pages; their counts per group of 512 pages and per block of 4096 pages (plain, and in
+// a Fenwick tree) let random writers skip settled pages and find the k-th unsettled one in
+// O(log blocks), so their cost follows the pages that change, not the writes and not the size of
+// memory.
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -94,7 +96,7 @@ class GuestMemory {
   // Clears the log without reading it (enabling log-dirty mode at the start of migration).
   void clear_log() {
     log_.clear_all();
-    reset_block_counts();
+    reset_counts();
   }
   std::uint64_t log_count() const { return log_.count(); }
 
@@ -113,6 +115,7 @@ class GuestMemory {
   std::uint64_t zero_page_count() const { return pages_ - data_.count(); }
 
   static constexpr std::uint64_t kBlockWords = 64;  // 4096 pages per settled-count block
+  static constexpr std::uint64_t kGroupWords = 8;   // 512 pages per group inside a block
 
  private:
   Word settled(std::uint64_t w) const {
@@ -125,10 +128,58 @@ class GuestMemory {
     unsettled_per_block_[block] -= static_cast<std::uint32_t>(pages);
     unsettled_tree_.add(block, -pages);
   }
-  // After the log is cleared nothing is settled.
-  void reset_block_counts();
+  // Changes to settled counts made word by word in increasing word order, applied once per
+  // block (a Fenwick update costs O(log blocks)).
+  class SettleBatch {
+   public:
+    explicit SettleBatch(GuestMemory& memory) : memory_(memory) {}
+    SettleBatch(const SettleBatch&) = delete;
+    SettleBatch& operator=(const SettleBatch&) = delete;
+    ~SettleBatch() { flush(); }
+    // `pages` more pages of word w are settled (negative: unsettled).
+    void add(std::uint64_t w, std::int64_t pages) {
+      if (w / kBlockWords != block_) {
+        flush();
+        block_ = w / kBlockWords;
+      }
+      pages_ += pages;
+    }
+
+   private:
+    void flush() {
+      if (pages_ != 0) memory_.settle(block_, pages_);
+      pages_ = 0;
+    }
+    GuestMemory& memory_;
+    std::uint64_t block_ = 0;
+    std::int64_t pages_ = 0;
+  };
+  // Nothing settled (at construction and after the log is cleared).
+  void reset_counts();
+  // Word w's pages in `bits` become settled / unsettled (the bitmap and the group count; block
+  // counts are the caller's, through settle()). Return how many.
+  int mark_settled(std::uint64_t w, Word bits) {
+    unsettled_.word(w) &= ~bits;
+    const int n = std::popcount(bits);
+    unsettled_per_group_[w / kGroupWords] -= static_cast<std::uint16_t>(n);
+    return n;
+  }
+  int mark_unsettled(std::uint64_t w, Word bits) {
+    unsettled_.word(w) |= bits;
+    const int n = std::popcount(bits);
+    unsettled_per_group_[w / kGroupWords] += static_cast<std::uint16_t>(n);
+    return n;
+  }
   // Candidates (unsettled pages) of one word within `mask`.
-  Word candidates(std::uint64_t w, Word mask) const { return ~settled(w) & mask; }
+  Word candidates(std::uint64_t w, Word mask) const { return unsettled_.word(w) & mask; }
+  // write_random's steps. Candidates are the unsettled pages of the range in page order; `skip`
+  // is how many candidates come before the next chosen one (sparse) or the next missed one
+  // (dense), counted from where the step starts; it is left counting from where the step ends.
+  class Gaps;  // geometric gaps drawn 64 at a time
+  template <bool kDense>
+  void choose_by_walk(std::uint64_t first, std::uint64_t count, Gaps& gaps, std::uint64_t& skip);
+  void choose_by_tree(std::uint64_t block_first, std::uint64_t block_end, Gaps& gaps,
+                      std::uint64_t& skip);
   // The word holding the k-th unsettled page of whole block b, and that page's bit.
   std::pair<std::uint64_t, Word> find_in_block(std::uint64_t block, std::uint64_t k) const;
 
@@ -136,6 +187,9 @@ class GuestMemory {
   Bytes page_size_;
   bool track_stale_;
   sim::Bitmap log_, data_, stale_, sent_ever_;
+  sim::Bitmap unsettled_;  // not settled: what random writers draw from (kept, not derived, so
+                           // a walk over memory reads one bitmap, not three)
+  std::vector<std::uint16_t> unsettled_per_group_;  // per kGroupWords words
   std::vector<std::uint32_t> unsettled_per_block_;
   sim::Fenwick unsettled_tree_;
   std::vector<std::pair<std::uint64_t, Word>> chosen_;  // scratch for write_random

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <cmath>
+#include <vector>
 
 #include "models/vm/guest_memory.h"
 
@@ -163,4 +165,56 @@ TEST_CASE("the settled counts agree with the bitmaps after any mix of operations
       REQUIRE(m.unsettled_count(first, count) == unsettled);
     }
   }
+}
+
+TEST_CASE("random writes choose exactly the pages a page-by-page draw would", "[random-writes]") {
+  // Reference: list the unsettled pages of the range in order, then walk geometric gaps over the
+  // list (sparse: gaps between chosen pages; dense, p >= 1/2: between missed ones). The block,
+  // group and tree shortcuts must choose the same pages from the same stream.
+  sim::RandomStream setup(17, 0, "setup");
+  std::size_t written = 0;
+  for (const std::int64_t pages : {4096 * 300 + 700, 4096 * 9 + 700, 64 * 8 * 5 + 3}) {
+    for (const double p : {2e-6, 1e-5, 0.002, 0.04, 0.3, 0.5, 0.8}) {
+      INFO("pages " << pages << " p " << p);
+      vm::GuestMemory m(small(pages), 1, 0);
+      // Scatter settled pages: whole regions, single words, and sent pages.
+      m.write_range(setup.below(m.pages() / 2), setup.below(m.pages() / 2));
+      for (int i = 0; i < 50; ++i) m.write_mask(setup.below(m.word_count()), setup.next_u64());
+      for (int i = 0; i < 30; ++i) m.capture(setup.below(m.word_count()), setup.next_u64());
+      const std::uint64_t first = setup.below(m.pages() / 3);
+      const std::uint64_t count = m.pages() - first - setup.below(m.pages() / 3);
+
+      std::vector<std::uint64_t> candidates;
+      for (std::uint64_t pg = first; pg < first + count; ++pg) {
+        const auto w = pg / 64;
+        const auto bit = vm::GuestMemory::Word{1} << (pg % 64);
+        if ((m.peek(w) & m.data_word(w) & m.stale_word(w) & bit) == 0) candidates.push_back(pg);
+      }
+      REQUIRE(candidates.size() == m.unsettled_count(first, count));
+      sim::RandomStream rng(23, 0, "w"), reference = rng;
+      const bool dense = p >= 0.5;
+      const sim::RandomStream::Geometric gap(dense ? 1.0 - p : p);
+      std::vector<bool> chosen(candidates.size(), dense);
+      for (std::uint64_t i = gap(reference, candidates.size()); i < candidates.size();
+           i += 1 + gap(reference, candidates.size()))
+        chosen[i] = !dense;
+      std::vector<std::uint64_t> expected;  // a write settles exactly the chosen candidates
+      for (std::size_t i = 0; i < candidates.size(); ++i)
+        if (chosen[i]) expected.push_back(candidates[i]);
+
+      const auto settled = [&m](std::uint64_t w) {
+        return m.peek(w) & m.data_word(w) & m.stale_word(w);
+      };
+      std::vector<vm::GuestMemory::Word> before(m.word_count());
+      for (std::uint64_t w = 0; w < m.word_count(); ++w) before[w] = settled(w);
+      m.write_random(first, count, p, rng);
+      std::vector<std::uint64_t> got;
+      for (std::uint64_t w = 0; w < m.word_count(); ++w)
+        for (auto bits = settled(w) & ~before[w]; bits != 0; bits &= bits - 1)
+          got.push_back(w * 64 + static_cast<std::uint64_t>(std::countr_zero(bits)));
+      CHECK(got == expected);
+      written += expected.size();
+    }
+  }
+  CHECK(written > 10000);
 }

@@ -81,3 +81,30 @@ TEST_CASE("geometric(p) has mean (1 - p) / p and respects its cap", "[random]") 
   for (int i = 0; i < 100; ++i) CHECK(s.geometric(1e-9, 10) <= 10);
   CHECK(s.geometric(1.0, 10) == 0);
 }
+
+TEST_CASE("a geometric draw is floor(log u / log(1 - p)) of the stream's next uniform",
+          "[random]") {
+  // Our own logarithm (table + series) must agree with libm's wherever the quotient is not within
+  // rounding of an integer, over the whole range of u, including u near 1 and near 2^-53.
+  for (double p : {1e-12, 1e-6, 0.001, 0.034, 0.5, 0.93}) {
+    RandomStream draws(11, 0, "geo-exact");
+    RandomStream copy = draws;
+    int compared = 0;
+    for (int i = 0; i < 100000; ++i) {
+      const double u = 1.0 - copy.uniform01();
+      const double q = std::log(u) / std::log1p(-p);
+      const auto got = draws.geometric(p, std::uint64_t{1} << 62);
+      if (std::abs(q - std::round(q)) < 1e-14 * std::max(1.0, q)) continue;
+      ++compared;
+      REQUIRE(got == static_cast<std::uint64_t>(std::floor(q)));
+    }
+    INFO("p = " << p);
+    CHECK(compared > 95000);
+  }
+  // Filling a buffer gives the same draws, in the same order, as drawing one by one.
+  RandomStream a(5, 1, "fill"), b = a;
+  const RandomStream::Geometric g(0.2);
+  std::uint64_t buffer[100];
+  g.fill(a, 50, buffer, 100);
+  for (std::uint64_t v : buffer) REQUIRE(v == g(b, 50));
+}
