@@ -28,10 +28,9 @@ std::vector<RunOutput> run_all(const std::vector<RunTask>& tasks, unsigned jobs,
   const auto worker = [&] {
     for (std::size_t i = next++; i < tasks.size(); i = next++) {
       try {
-        Json record = run_point(*tasks[i].point, tasks[i].replicate);
-        results[i].line = record.dump();
-        for (const char* bulky : {"scenario", "rounds", "workload"}) record.erase(bulky);
-        results[i].head = std::move(record);
+        const RunResult result = simulate(*tasks[i].point, tasks[i].replicate);
+        append_record_line(*tasks[i].point, tasks[i].replicate, result, results[i].line);
+        results[i].head = record_head(*tasks[i].point, tasks[i].replicate, result);
       } catch (...) {
         errors[i] = std::current_exception();
       }

@@ -1,5 +1,9 @@
 #include "scenarios/run.h"
 
+#include <algorithm>
+#include <type_traits>
+#include <utility>
+
 #include "migsim_version.h"
 #include "models/migration/algorithm.h"
 #include "workloads/workload.h"
@@ -14,26 +18,70 @@ double seconds(sim::Duration d) {
   return d.seconds();
 }
 
-Json round_json(const migration::RoundRecord& r) {
-  return Json{
-      {"index", r.index},
-      {"final", r.final},
-      {"start_s", seconds(r.start)},
-      {"duration_s", seconds(r.duration)},
-      {"pages_sent", r.pages_sent},
-      {"pages_skipped", r.pages_skipped},
-      {"pages_zero", r.pages_zero},
-      {"pages_dirtied", r.pages_dirtied},
-      {"pages_pending", r.pages_pending},
-      {"bytes", r.bytes.count()},
-      {"mbps", r.bandwidth_bps / 1e6},
-      {"expected_downtime_s", seconds(r.expected_downtime)},
-  };
+// The fields of one round entry, in record order, for both forms of the record.
+template <class F>
+void round_fields(const migration::RoundRecord& r, F&& field) {
+  field("index", static_cast<std::int64_t>(r.index));
+  field("final", r.final);
+  field("start_s", seconds(r.start));
+  field("duration_s", seconds(r.duration));
+  field("pages_sent", r.pages_sent);
+  field("pages_skipped", r.pages_skipped);
+  field("pages_zero", r.pages_zero);
+  field("pages_dirtied", r.pages_dirtied);
+  field("pages_pending", r.pages_pending);
+  field("bytes", r.bytes.count());
+  field("mbps", r.bandwidth_bps / 1e6);
+  field("expected_downtime_s", seconds(r.expected_downtime));
 }
+
+Json metric_json(const Metric::Value& v) {
+  return std::visit(
+      [](const auto& x) -> Json {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string_view>)
+          return std::string(x);
+        else
+          return x;
+      },
+      v);
+}
+
+Json point_json(const ScenarioPoint& point) {
+  Json j = Json::object();
+  for (const auto& [path, value] : point.sweep_values) j[path] = value;
+  return j;
+}
+
+// Writes JSON text with nlohmann's own serializer, so numbers and strings come out exactly as
+// Json::dump() writes them (the shortest text that reads back to the same double, the same
+// escapes). Only scalars are serialised; objects and arrays are written here.
+class JsonText {
+ public:
+  explicit JsonText(std::string& out)
+      : out_(out), serializer_(nlohmann::detail::output_adapter<char, std::string>(out), ' ') {}
+  void raw(std::string_view text) { out_ += text; }
+  // "name": (a literal that needs no escaping), preceded by a comma unless it opens an object.
+  void key(std::string_view name, bool first = false) {
+    if (!first) out_ += ',';
+    out_ += '"';
+    out_ += name;
+    out_ += "\":";
+  }
+  void escaped_key(const std::string& name, bool first) {
+    if (!first) out_ += ',';
+    value(Json(name));
+    out_ += ':';
+  }
+  void value(const Json& scalar) { serializer_.dump(scalar, false, false, 0); }
+
+ private:
+  std::string& out_;
+  nlohmann::detail::serializer<Json> serializer_;
+};
 
 }  // namespace
 
-Json run_point(const ScenarioPoint& point, std::int64_t replicate) {
+RunResult simulate(const ScenarioPoint& point, std::int64_t replicate) {
   const auto seed = static_cast<std::uint64_t>(point.seed);
   const auto rep = static_cast<std::uint64_t>(replicate);
 
@@ -45,9 +93,9 @@ Json run_point(const ScenarioPoint& point, std::int64_t replicate) {
   net::Link link(sim, point.link);
   migration::MigrationContext ctx{sim, guest, link, point.host};
   auto algorithm = migration::algorithms().find(point.algorithm)->make(*point.migration);
-  const std::uint64_t zero_pages_at_start = memory.zero_page_count();
 
-  migration::MigrationReport report;
+  RunResult result;
+  migration::MigrationReport& report = result.report;
   sim.spawn(algorithm->run(ctx, report));
   sim.run();
 
@@ -58,8 +106,9 @@ Json run_point(const ScenarioPoint& point, std::int64_t replicate) {
   sim::Duration expected_downtime{};
   for (const auto& r : report.rounds)
     if (!r.final) expected_downtime = r.expected_downtime;
+  const auto u = [](auto v) { return static_cast<std::uint64_t>(v); };
 
-  Json metrics{
+  result.metrics = {
       {"total_time_s", total_s},
       {"downtime_s", seconds(report.downtime)},
       {"downtime_suspend_s", seconds(report.downtime_suspend)},
@@ -73,41 +122,122 @@ Json run_point(const ScenarioPoint& point, std::int64_t replicate) {
       {"bytes_state", report.bytes_state.count()},
       {"transfer_ratio",
        static_cast<double>(bytes_total) / static_cast<double>(memory.memory().count())},
-      {"pages_sent", report.pages_sent},
-      {"pages_zero", report.pages_zero},
-      {"pages_skipped", report.pages_skipped},
-      {"guest_pages", memory.pages()},
-      {"zero_pages_at_start", zero_pages_at_start},
-      {"rounds", report.rounds.size()},
-      {"live_rounds", live_rounds},
-      {"dirty_sync_count", report.dirty_syncs},
+      {"pages_sent", u(report.pages_sent)},
+      {"pages_zero", u(report.pages_zero)},
+      {"pages_skipped", u(report.pages_skipped)},
+      {"guest_pages", u(memory.pages())},
+      {"zero_pages_at_start", u(memory.zero_pages_at_start())},
+      {"rounds", u(report.rounds.size())},
+      {"live_rounds", static_cast<std::int64_t>(live_rounds)},
+      {"dirty_sync_count", u(report.dirty_syncs)},
       {"mbps", total_s > 0 ? static_cast<double>(bytes_total) * 8.0 / total_s / 1e6 : 0.0},
       {"expected_downtime_s", seconds(expected_downtime)},
       {"stop_reason", migration::to_string(report.stop_reason)},
-      {"stale_pages", memory.tracks_stale() ? Json(memory.stale_count()) : Json(nullptr)},
-      {"sim_events", sim.events_processed()},
+      {"stale_pages",
+       memory.tracks_stale() ? Metric::Value(u(memory.stale_count())) : Metric::Value(nullptr)},
+      {"sim_events", u(sim.events_processed())},
   };
-  Json facts = Json::object();
-  for (const auto& [name, value] : activity->facts()) facts[name] = value;
+  result.facts = activity->facts();
+  return result;
+}
 
-  Json point_json = Json::object();
-  for (const auto& [path, value] : point.sweep_values) point_json[path] = value;
-  Json rounds = Json::array();
-  for (const auto& r : report.rounds) rounds.push_back(round_json(r));
+void append_record_line(const ScenarioPoint& point, std::int64_t replicate, const RunResult& result,
+                        std::string& out) {
+  JsonText j(out);
+  j.raw("{");
+  j.key("migsim_version", true);
+  j.value(kVersion);
+  j.key("scenario_file");
+  j.value(point.file);
+  j.key("scenario_name");
+  j.value(point.name);
+  j.key("point_index");
+  j.value(point.index);
+  j.key("point");
+  j.raw("{");
+  bool first = true;
+  for (const auto& [path, value] : point.sweep_values) {
+    j.escaped_key(path, std::exchange(first, false));
+    j.value(value);
+  }
+  j.raw("}");
+  j.key("replicate");
+  j.value(replicate);
+  j.key("seed");
+  j.value(point.seed);
+  j.key("scenario");
+  if (point.resolved_json.empty())
+    j.raw(point.resolved().dump());
+  else
+    j.raw(point.resolved_json);
+  j.key("metrics");
+  j.raw("{");
+  first = true;
+  for (const auto& m : result.metrics) {
+    j.key(m.name, std::exchange(first, false));
+    std::visit(
+        [&](const auto& x) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string_view>)
+            j.value(std::string(x));
+          else
+            j.value(x);
+        },
+        m.value);
+  }
+  j.raw("}");
+  j.key("workload");
+  j.raw("{");
+  first = true;
+  for (const auto& [name, value] : result.facts) {
+    j.escaped_key(name, std::exchange(first, false));
+    j.value(value);
+  }
+  j.raw("}");
+  j.key("rounds");
+  j.raw("[");
+  first = true;
+  for (const auto& r : result.report.rounds) {
+    if (!std::exchange(first, false)) j.raw(",");
+    j.raw("{");
+    bool first_field = true;
+    round_fields(r, [&](std::string_view name, const auto& v) {
+      j.key(name, std::exchange(first_field, false));
+      j.value(v);
+    });
+    j.raw("}");
+  }
+  j.raw("]}");
+}
 
+Json record_head(const ScenarioPoint& point, std::int64_t replicate, const RunResult& result) {
+  Json metrics = Json::object();
+  for (const auto& m : result.metrics) metrics[std::string(m.name)] = metric_json(m.value);
   return Json{
-      {"migsim_version", kVersion},
-      {"scenario_file", point.file},
-      {"scenario_name", point.name},
-      {"point_index", point.index},
-      {"point", point_json},
-      {"replicate", replicate},
-      {"seed", point.seed},
-      {"scenario", point.resolved()},
-      {"metrics", metrics},
-      {"workload", facts},
-      {"rounds", rounds},
+      {"migsim_version", kVersion}, {"scenario_file", point.file},   {"scenario_name", point.name},
+      {"point_index", point.index}, {"point", point_json(point)},    {"replicate", replicate},
+      {"seed", point.seed},         {"metrics", std::move(metrics)},
   };
+}
+
+Json record_json(const ScenarioPoint& point, std::int64_t replicate, const RunResult& result) {
+  Json record = record_head(point, replicate, result);
+  Json metrics = std::move(record["metrics"]);
+  record.erase("metrics");
+  record["scenario"] = point.resolved();
+  record["metrics"] = std::move(metrics);
+  Json& facts = record["workload"] = Json::object();
+  for (const auto& [name, value] : result.facts) facts[name] = value;
+  Json& rounds = record["rounds"] = Json::array();
+  for (const auto& r : result.report.rounds) {
+    Json entry = Json::object();
+    round_fields(r, [&](std::string_view name, const auto& v) { entry[std::string(name)] = v; });
+    rounds.push_back(std::move(entry));
+  }
+  return record;
+}
+
+Json run_point(const ScenarioPoint& point, std::int64_t replicate) {
+  return record_json(point, replicate, simulate(point, replicate));
 }
 
 }  // namespace migsim::scenarios

@@ -385,6 +385,7 @@ std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::st
     }();
     p.index = i;
     p.sweep_values = std::move(values);
+    p.resolved_json = p.resolved().dump();
     points.push_back(std::move(p));
   }
   return points;

@@ -39,6 +39,9 @@ struct ScenarioPoint {
 
   // Every parameter with defaults filled in and units normalised; itself a valid scenario.
   Json resolved() const;
+  // resolved() as JSON text, serialised once when the point is expanded (every record of the
+  // point embeds it); empty for a point built by hand.
+  std::string resolved_json;
 };
 
 // Loads a scenario file and expands its sweep. Throws ScenarioError on any bad input.

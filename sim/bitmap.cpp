@@ -3,6 +3,73 @@
 #include <algorithm>
 
 namespace migsim::sim {
+namespace {
+
+// Word buffers of this thread's destroyed bitmaps, largest capacity last. Bounded in number; the
+// memory it holds is at most what the largest bitmaps of one run used.
+class BufferPool {
+ public:
+  static constexpr std::size_t kMaxBuffers = 16;
+
+  std::vector<Bitmap::Word> take(std::size_t words) {
+    // The smallest buffer that is large enough.
+    const auto it = std::lower_bound(
+        free_.begin(), free_.end(), words,
+        [](const std::vector<Bitmap::Word>& b, std::size_t n) { return b.capacity() < n; });
+    if (it == free_.end()) return std::vector<Bitmap::Word>(words, 0);
+    std::vector<Bitmap::Word> buffer = std::move(*it);
+    free_.erase(it);
+    buffer.assign(words, 0);
+    return buffer;
+  }
+
+  void give(std::vector<Bitmap::Word>&& buffer) {
+    if (buffer.capacity() == 0) return;
+    if (free_.size() == kMaxBuffers) {
+      if (free_.front().capacity() >= buffer.capacity()) return;
+      free_.erase(free_.begin());  // keep the largest
+    }
+    const auto it = std::lower_bound(
+        free_.begin(), free_.end(), buffer.capacity(),
+        [](const std::vector<Bitmap::Word>& b, std::size_t n) { return b.capacity() < n; });
+    free_.insert(it, std::move(buffer));
+  }
+
+ private:
+  std::vector<std::vector<Bitmap::Word>> free_;
+};
+
+// Set once this thread's pool is destroyed: a bitmap that outlives it (one with static storage)
+// frees its own words.
+thread_local bool pool_destroyed = false;
+
+struct ThreadPool {
+  ThreadPool() = default;
+  ~ThreadPool() { pool_destroyed = true; }
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+  BufferPool buffers;
+};
+
+BufferPool* pool() {
+  if (pool_destroyed) return nullptr;
+  thread_local ThreadPool p;
+  return &p.buffers;
+}
+
+}  // namespace
+
+Bitmap::Bitmap(std::uint64_t size) : size_(size) {
+  const std::uint64_t words = (size + kBits - 1) / kBits;
+  if (BufferPool* p = pool())
+    words_ = p->take(words);
+  else
+    words_.assign(words, 0);
+}
+
+Bitmap::~Bitmap() {
+  if (BufferPool* p = pool()) p->give(std::move(words_));
+}
 
 void Bitmap::set_all() {
   std::fill(words_.begin(), words_.end(), ~Word{0});

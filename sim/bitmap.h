@@ -2,6 +2,7 @@
 // and migration models need (cost proportional to words touched, never to writes).
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <vector>
@@ -14,7 +15,15 @@ class Bitmap {
   static constexpr std::uint64_t kBits = 64;
 
   Bitmap() = default;
-  explicit Bitmap(std::uint64_t size) : size_(size), words_((size + kBits - 1) / kBits, 0) {}
+  // All bits clear. The words come from the buffers of this thread's destroyed bitmaps when one
+  // is large enough: a run builds the same bitmaps as the run before it, and reusing their
+  // buffers spares handing the pages back to the system and faulting them in again.
+  explicit Bitmap(std::uint64_t size);
+  Bitmap(const Bitmap&) = default;
+  Bitmap(Bitmap&&) noexcept = default;
+  Bitmap& operator=(const Bitmap&) = default;
+  Bitmap& operator=(Bitmap&&) noexcept = default;
+  ~Bitmap();
 
   std::uint64_t size() const { return size_; }
   std::uint64_t word_count() const { return words_.size(); }
@@ -44,5 +53,35 @@ class Bitmap {
   std::uint64_t size_ = 0;
   std::vector<Word> words_;
 };
+
+namespace detail {
+// kSelectInByte[b][k]: position of the k-th set bit of byte b (8 if none).
+inline constexpr auto kSelectInByte = [] {
+  std::array<std::array<std::uint8_t, 8>, 256> t{};
+  for (unsigned b = 0; b < 256; ++b) {
+    unsigned k = 0;
+    for (auto& x : t[b]) x = 8;
+    for (unsigned i = 0; i < 8; ++i)
+      if (b & (1U << i)) t[b][k++] = static_cast<std::uint8_t>(i);
+  }
+  return t;
+}();
+}  // namespace detail
+
+// The k-th (0-based) set bit of `bits`, as a one-bit mask; k < popcount(bits). Byte counts by
+// SWAR, their running sums by one multiplication, then a table inside the byte.
+inline Bitmap::Word select_bit(Bitmap::Word bits, std::uint64_t k) {
+  Bitmap::Word c = bits - ((bits >> 1) & 0x5555555555555555ULL);
+  c = (c & 0x3333333333333333ULL) + ((c >> 2) & 0x3333333333333333ULL);
+  c = (c + (c >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+  const Bitmap::Word running = c * 0x0101010101010101ULL;  // byte i: set bits in bytes 0..i (<= 64)
+  // The byte holding the bit is the number of running sums <= k; adding 127 - k to every byte
+  // sets a byte's top bit exactly when its sum exceeds k (no carry: 64 + 127 < 256).
+  const Bitmap::Word above = (running + (127 - k) * 0x0101010101010101ULL) & 0x8080808080808080ULL;
+  const unsigned byte = 8 - static_cast<unsigned>(std::popcount(above));
+  const std::uint64_t before = (running << 8 >> (8 * byte)) & 0xff;
+  const unsigned bit = detail::kSelectInByte[(bits >> (8 * byte)) & 0xff][k - before];
+  return Bitmap::Word{1} << (8 * byte + bit);
+}
 
 }  // namespace migsim::sim

@@ -72,17 +72,12 @@ Batch MigrationSession::take_batch(bool skip_redirtied) {
     }
     if (cand != 0) {
       const std::uint64_t room = limit - b.pages;
-      if (static_cast<std::uint64_t>(std::popcount(cand)) >= room) {
-        Word take = 0;
-        for (std::uint64_t k = 0; k < room; ++k) {
-          const Word low = cand & (~cand + 1);
-          take |= low;
-          cand ^= low;
-        }
-        cand = take;
+      if (const auto have = static_cast<std::uint64_t>(std::popcount(cand)); have >= room) {
+        // The batch fills in this word: all of it, or the `room` lowest pending pages.
+        if (have > room) cand &= sim::select_bit(cand, room) - 1;
         full = true;
         next_cursor = w * sim::Bitmap::kBits +
-                      (sim::Bitmap::kBits - static_cast<std::uint64_t>(std::countl_zero(take)));
+                      (sim::Bitmap::kBits - static_cast<std::uint64_t>(std::countl_zero(cand)));
       }
       const auto n = static_cast<std::uint64_t>(std::popcount(cand));
       const Word zero = format_.detect_zero_pages ? (cand & ~mem.data_word(w)) : Word{0};

@@ -34,18 +34,6 @@ void range_words(std::uint64_t first, std::uint64_t count, WordFn&& word_fn, Blo
   }
 }
 
-// kSelectInByte[b][k]: position of the k-th set bit of byte b (8 if none).
-constexpr auto kSelectInByte = [] {
-  std::array<std::array<std::uint8_t, 8>, 256> t{};
-  for (unsigned b = 0; b < 256; ++b) {
-    unsigned k = 0;
-    for (auto& x : t[b]) x = 8;
-    for (unsigned i = 0; i < 8; ++i)
-      if (b & (1U << i)) t[b][k++] = static_cast<std::uint8_t>(i);
-  }
-  return t;
-}();
-
 // A page range split into its whole blocks [block_first, block_end) and the pages before and
 // after them (each less than a block, or the whole range when it holds no whole block).
 struct Split {
@@ -57,22 +45,6 @@ Split split(std::uint64_t first, std::uint64_t count) {
   const std::uint64_t bf = (first + kPages - 1) / kPages, be = last / kPages;
   if (bf >= be) return {first, count, 0, 0, last, 0};
   return {first, bf * kPages - first, bf, be, be * kPages, last - be * kPages};
-}
-
-// The k-th (0-based) set bit of `bits`, as a one-bit mask; k < popcount(bits). Byte counts by
-// SWAR, their running sums by one multiplication, then a table inside the byte.
-Word select_bit(Word bits, std::uint64_t k) {
-  Word c = bits - ((bits >> 1) & 0x5555555555555555ULL);
-  c = (c & 0x3333333333333333ULL) + ((c >> 2) & 0x3333333333333333ULL);
-  c = (c + (c >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-  const Word running = c * 0x0101010101010101ULL;  // byte i: set bits in bytes 0..i (<= 64)
-  // The byte holding the bit is the number of running sums <= k; adding 127 - k to every byte
-  // sets a byte's top bit exactly when its sum exceeds k (no carry: 64 + 127 < 256).
-  const Word above = (running + (127 - k) * 0x0101010101010101ULL) & 0x8080808080808080ULL;
-  const unsigned byte = 8 - static_cast<unsigned>(std::popcount(above));
-  const std::uint64_t before = (running << 8 >> (8 * byte)) & 0xff;
-  const unsigned bit = kSelectInByte[(bits >> (8 * byte)) & 0xff][k - before];
-  return Word{1} << (8 * byte + bit);
 }
 
 }  // namespace
@@ -104,6 +76,7 @@ GuestMemory::GuestMemory(const VmParams& params, std::uint64_t seed, std::uint64
     const sim::RandomStream::Geometric gap(params.zero_fraction);
     for (std::uint64_t p = gap(rng, pages_); p < pages_; p += 1 + gap(rng, pages_)) {
       data_.reset(p);
+      ++zero_pages_at_start_;
     }
   }
 }
@@ -126,6 +99,7 @@ void GuestMemory::reset_counts() {
 }
 
 std::uint64_t GuestMemory::set_word(std::uint64_t w, Word set) {
+  if ((unsettled_.word(w) & set) == 0) return 0;  // every page written is already settled
   log_.word(w) |= set;
   data_.word(w) |= set;
   if (track_stale_) stale_.word(w) |= set;
@@ -140,8 +114,12 @@ void GuestMemory::write_range(std::uint64_t first, std::uint64_t count) {
         batch.add(w, static_cast<std::int64_t>(set_word(w, mask)));
       },
       [&](std::uint64_t b) {
-        for (std::uint64_t w = b * kBlockWords; w < (b + 1) * kBlockWords; ++w)
-          batch.add(w, static_cast<std::int64_t>(set_word(w, ~Word{0})));
+        if (unsettled_per_block_[b] == 0) return;  // all settled: the writes change nothing
+        for (std::uint64_t w = b * kBlockWords; w < (b + 1) * kBlockWords; w += kGroupWords) {
+          if (unsettled_per_group_[w / kGroupWords] == 0) continue;
+          for (std::uint64_t i = w; i < w + kGroupWords; ++i)
+            batch.add(i, static_cast<std::int64_t>(set_word(i, ~Word{0})));
+        }
       });
 }
 
@@ -178,7 +156,7 @@ std::pair<std::uint64_t, GuestMemory::Word> GuestMemory::find_in_block(std::uint
   for (;; ++w) {
     const Word cand = candidates(w, ~Word{0});
     const auto n = static_cast<std::uint64_t>(std::popcount(cand));
-    if (k < n) return {w, select_bit(cand, k)};
+    if (k < n) return {w, sim::select_bit(cand, k)};
     k -= n;
   }
 }
@@ -243,7 +221,7 @@ void GuestMemory::choose_by_walk(std::uint64_t first, std::uint64_t count, Gaps&
     // selects of one word overlap).
     std::uint64_t k = skip;
     for (; k < n; k += 1 + gaps.next()) {
-      const Word bit = select_bit(cand, k);
+      const Word bit = sim::select_bit(cand, k);
       chosen = kDense ? (chosen & ~bit) : (chosen | bit);
     }
     skip = k - n;

@@ -112,7 +112,8 @@ class GuestMemory {
   std::uint64_t stale_count() const { return stale_.count(); }
   Word stale_word(std::uint64_t word_index) const { return stale_.word(word_index); }
   std::uint64_t first_stale_page() const { return stale_.find_next(0); }
-  std::uint64_t zero_page_count() const { return pages_ - data_.count(); }
+  std::uint64_t zero_page_count() const { return pages_ - data_.count(); }  // scans memory
+  std::uint64_t zero_pages_at_start() const { return zero_pages_at_start_; }  // counted when built
 
   static constexpr std::uint64_t kBlockWords = 64;  // 4096 pages per settled-count block
   static constexpr std::uint64_t kGroupWords = 8;   // 512 pages per group inside a block
@@ -186,6 +187,7 @@ class GuestMemory {
   std::uint64_t pages_;
   Bytes page_size_;
   bool track_stale_;
+  std::uint64_t zero_pages_at_start_ = 0;
   sim::Bitmap log_, data_, stale_, sent_ever_;
   sim::Bitmap unsettled_;  // not settled: what random writers draw from (kept, not derived, so
                            // a walk over memory reads one bitmap, not three)

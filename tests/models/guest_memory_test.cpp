@@ -80,6 +80,7 @@ TEST_CASE("zero pages start at the configured fraction and become data when writ
   const double frac = static_cast<double>(m.zero_page_count()) / static_cast<double>(m.pages());
   CHECK(frac == Approx(0.3).margin(0.01));
   const auto before = m.zero_page_count();
+  CHECK(m.zero_pages_at_start() == before);  // counted while building = a full scan
   m.write_range(0, 1 << 16);
   CHECK(m.zero_page_count() == 0);
   CHECK(before > 0);

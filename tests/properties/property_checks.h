@@ -141,10 +141,15 @@ inline void run_random_scenarios(int count, std::uint64_t seed) {
     }
     ++accepted;
     INFO("scenario #" << accepted << ":\n" << yaml);
-    Json r;
     if (std::getenv("MIGSIM_PROPERTY_TRACE")) std::fprintf(stderr, "running:\n%s", yaml.c_str());
     const auto t0 = std::chrono::steady_clock::now();
-    REQUIRE_NOTHROW(r = migsim::scenarios::run_point(points.at(0), 0));
+    migsim::scenarios::RunResult result;
+    REQUIRE_NOTHROW(result = migsim::scenarios::simulate(points.at(0), 0));
+    const Json r = migsim::scenarios::record_json(points.at(0), 0, result);
+    // The line migsim run writes (no tree) is the tree's text, byte for byte.
+    std::string line;
+    migsim::scenarios::append_record_line(points.at(0), 0, result, line);
+    REQUIRE(line == r.dump());
     if (std::getenv("MIGSIM_PROPERTY_TRACE"))
       std::fprintf(stderr, "#%d %.3fs\n%s\n", accepted,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
