@@ -48,6 +48,17 @@ class Bitmap {
   bool none() const;
   // Index of the first set bit at or after `from`, or size() if none.
   std::uint64_t find_next(std::uint64_t from) const;
+  // Index of the first non-zero word at or after word `w`, or word_count() if none. Skips runs
+  // of zero words eight at a time (what a scan of a sparse dirty log costs).
+  std::uint64_t next_nonzero_word(std::uint64_t w) const {
+    const std::uint64_t n = words_.size();
+    for (; w + 8 <= n; w += 8) {
+      const Word* p = words_.data() + w;
+      if ((p[0] | p[1] | p[2] | p[3] | p[4] | p[5] | p[6] | p[7]) != 0) break;
+    }
+    while (w < n && words_[w] == 0) ++w;
+    return w;
+  }
 
  private:
   std::uint64_t size_ = 0;

@@ -60,6 +60,15 @@ Batch MigrationSession::take_batch(bool skip_redirtied) {
   std::uint64_t next_cursor = 0;
   bool full = false;
   for (std::uint64_t scanned = 0; scanned <= words && pending_count_ > 0; ++scanned) {
+    // Words with nothing pending are passed over in bulk (counted as scanned, as if visited).
+    if (pending_.word(w) == 0) {
+      const std::uint64_t empty = std::min(pending_.next_nonzero_word(w) - w, words + 1 - scanned);
+      scanned += empty - 1;  // the loop adds the last one
+      w += empty;
+      if (w == words) w = 0;
+      mask = ~Word{0};
+      continue;
+    }
     Word cand = pending_.word(w) & mask;
     mask = ~Word{0};
     if (cand != 0 && skip_redirtied) {

@@ -65,6 +65,7 @@ GuestMemory::GuestMemory(const VmParams& params, std::uint64_t seed, std::uint64
   stale_ = sim::Bitmap(pages_);
   sent_ever_ = sim::Bitmap(pages_);
   unsettled_ = sim::Bitmap(pages_);
+  logged_groups_ = sim::Bitmap((log_.word_count() + kGroupWords - 1) / kGroupWords);
   // Every page starts stale: the destination holds nothing yet.
   if (track_stale_) stale_.set_all();
   data_.set_all();
@@ -101,6 +102,7 @@ void GuestMemory::reset_counts() {
 std::uint64_t GuestMemory::set_word(std::uint64_t w, Word set) {
   if ((unsettled_.word(w) & set) == 0) return 0;  // every page written is already settled
   log_.word(w) |= set;
+  logged_groups_.set(w / kGroupWords);
   data_.word(w) |= set;
   if (track_stale_) stale_.word(w) |= set;
   return static_cast<std::uint64_t>(mark_settled(w, unsettled_.word(w) & settled(w)));
@@ -287,14 +289,20 @@ void GuestMemory::write_random(std::uint64_t first, std::uint64_t count, double 
 LogFetch GuestMemory::fetch_and_clear(sim::Bitmap& pending) {
   LogFetch f;
   SettleBatch batch(*this);
-  for (std::uint64_t w = 0; w < log_.word_count(); ++w) {
-    const Word bits = log_.word(w);
-    if (bits == 0) continue;
-    f.dirty_count += static_cast<std::uint64_t>(std::popcount(bits));
-    f.newly_pending += static_cast<std::uint64_t>(std::popcount(bits & ~pending.word(w)));
-    pending.word(w) |= bits;
-    batch.add(w, -mark_unsettled(w, settled(w)));
-    log_.word(w) = 0;
+  const std::uint64_t words = log_.word_count();
+  for (std::uint64_t g = logged_groups_.find_next(0); g < logged_groups_.size();
+       g = logged_groups_.find_next(g + 1)) {
+    const std::uint64_t end = std::min(words, (g + 1) * kGroupWords);
+    for (std::uint64_t w = g * kGroupWords; w < end; ++w) {
+      const Word bits = log_.word(w);
+      if (bits == 0) continue;
+      f.dirty_count += static_cast<std::uint64_t>(std::popcount(bits));
+      f.newly_pending += static_cast<std::uint64_t>(std::popcount(bits & ~pending.word(w)));
+      pending.word(w) |= bits;
+      batch.add(w, -mark_unsettled(w, settled(w)));
+      log_.word(w) = 0;
+    }
+    logged_groups_.reset(g);
   }
   return f;
 }

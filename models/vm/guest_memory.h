@@ -96,6 +96,7 @@ class GuestMemory {
   // Clears the log without reading it (enabling log-dirty mode at the start of migration).
   void clear_log() {
     log_.clear_all();
+    logged_groups_.clear_all();
     reset_counts();
   }
   std::uint64_t log_count() const { return log_.count(); }
@@ -112,7 +113,7 @@ class GuestMemory {
   std::uint64_t stale_count() const { return stale_.count(); }
   Word stale_word(std::uint64_t word_index) const { return stale_.word(word_index); }
   std::uint64_t first_stale_page() const { return stale_.find_next(0); }
-  std::uint64_t zero_page_count() const { return pages_ - data_.count(); }  // scans memory
+  std::uint64_t zero_page_count() const { return pages_ - data_.count(); }    // scans memory
   std::uint64_t zero_pages_at_start() const { return zero_pages_at_start_; }  // counted when built
 
   static constexpr std::uint64_t kBlockWords = 64;  // 4096 pages per settled-count block
@@ -189,8 +190,10 @@ class GuestMemory {
   bool track_stale_;
   std::uint64_t zero_pages_at_start_ = 0;
   sim::Bitmap log_, data_, stale_, sent_ever_;
-  sim::Bitmap unsettled_;  // not settled: what random writers draw from (kept, not derived, so
-                           // a walk over memory reads one bitmap, not three)
+  sim::Bitmap logged_groups_;  // groups (kGroupWords words) that may hold logged pages: a fetch
+                               // visits these, not all of memory
+  sim::Bitmap unsettled_;      // not settled: what random writers draw from (kept, not derived, so
+                               // a walk over memory reads one bitmap, not three)
   std::vector<std::uint16_t> unsettled_per_group_;  // per kGroupWords words
   std::vector<std::uint32_t> unsettled_per_block_;
   sim::Fenwick unsettled_tree_;

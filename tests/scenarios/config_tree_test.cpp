@@ -37,7 +37,7 @@ TEST_CASE("malformed flow collections end with an error, never a hang", "[yaml]"
   }
 }
 
-TEST_CASE("aliases expand within a node budget; recursion is refused", "[yaml]") {
+TEST_CASE("aliases expand within a node budget, and recursion is refused", "[yaml]") {
   // Anchors are ordinary YAML and keep working.
   const ConfigNode ok = parse_yaml("a: &x {memory: 1GiB}\nb: *x\n", "t.yaml");
   REQUIRE(ok.find("b") != nullptr);

@@ -44,3 +44,40 @@ TEST_CASE("set_all stays inside the bitmap and find_next walks set bits", "[bitm
   b.reset(129);
   CHECK(b.find_next(65) == 130);
 }
+
+TEST_CASE("a bitmap built from a reused buffer starts clear, whatever its size", "[bitmap]") {
+  // Destroyed bitmaps leave their (full) buffers to this thread's next bitmaps.
+  for (int round = 0; round < 3; ++round) {
+    std::vector<Bitmap> full;
+    for (std::uint64_t size : {64 * 1000 + 5, 640, 64 * 3000, 1}) {
+      full.emplace_back(size);
+      full.back().set_all();
+    }
+    full.clear();
+    for (std::uint64_t size : {640, 64 * 1000 + 5, 3, 64 * 2999 + 63, 64 * 5000}) {
+      const Bitmap b(size);
+      CHECK(b.size() == size);
+      CHECK(b.word_count() == (size + 63) / 64);
+      CHECK(b.count() == 0);
+      CHECK(b.none());
+    }
+  }
+  // Copies and moves keep their own words.
+  Bitmap a(200);
+  a.set_range(10, 50);
+  Bitmap copy = a;
+  const Bitmap moved = std::move(a);
+  copy.set(150);
+  CHECK(moved.count() == 50);
+  CHECK(copy.count() == 51);
+}
+
+TEST_CASE("next_nonzero_word finds the first word with a set bit", "[bitmap]") {
+  Bitmap b(64 * 100);
+  CHECK(b.next_nonzero_word(0) == 100);
+  for (std::uint64_t bit : {0, 64 * 7 + 3, 64 * 8, 64 * 63 + 63, 64 * 99 + 1}) b.set(bit);
+  std::vector<std::uint64_t> seen;
+  for (std::uint64_t w = b.next_nonzero_word(0); w < b.word_count(); w = b.next_nonzero_word(w + 1))
+    seen.push_back(w);
+  CHECK(seen == std::vector<std::uint64_t>{0, 7, 8, 63, 99});
+}

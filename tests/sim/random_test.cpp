@@ -53,7 +53,7 @@ TEST_CASE("streams with different names, replicates or seeds are independent", "
   CHECK(equal == 0);
 }
 
-TEST_CASE("below(n) is uniform over [0, n)", "[random]") {
+TEST_CASE("below(n) is uniform over 0 .. n - 1", "[random]") {
   RandomStream s(7, 0, "below");
   const int buckets = 10, draws = 100000;
   std::vector<int> count(buckets, 0);
