@@ -179,7 +179,10 @@ class GuestMemory {
   // (dense), counted from where the step starts; it is left counting from where the step ends.
   class Gaps;  // geometric gaps drawn 64 at a time
   template <bool kDense>
-  void choose_by_walk(std::uint64_t first, std::uint64_t count, Gaps& gaps, std::uint64_t& skip);
+  // by_group (sparse only): locate hits from each group's running word counts, which pays
+  // when hits are rarer than about one per word.
+  void choose_by_walk(std::uint64_t first, std::uint64_t count, Gaps& gaps, std::uint64_t& skip,
+                      bool by_group = false);
   void choose_by_tree(std::uint64_t block_first, std::uint64_t block_end, Gaps& gaps,
                       std::uint64_t& skip);
   // The word holding the k-th unsettled page of whole block b, and that page's bit.
