@@ -1,6 +1,7 @@
 #include "scenarios/run.h"
 
 #include <algorithm>
+#include <cassert>
 #include <type_traits>
 #include <utility>
 
@@ -166,6 +167,8 @@ void append_record_line(const ScenarioPoint& point, std::int64_t replicate, cons
   j.key("seed");
   j.value(point.seed);
   j.key("scenario");
+  // The cache is made when the point is expanded; a point changed afterwards must clear it.
+  assert(point.resolved_json.empty() || point.resolved_json == point.resolved().dump());
   if (point.resolved_json.empty())
     j.raw(point.resolved().dump());
   else

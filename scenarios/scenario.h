@@ -40,7 +40,8 @@ struct ScenarioPoint {
   // Every parameter with defaults filled in and units normalised; itself a valid scenario.
   Json resolved() const;
   // resolved() as JSON text, serialised once when the point is expanded (every record of the
-  // point embeds it); empty for a point built by hand.
+  // point embeds it); empty for a point built by hand. Code that changes a point after
+  // expansion must clear it (debug builds check it when writing a record).
   std::string resolved_json;
 };
 

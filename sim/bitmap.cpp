@@ -11,7 +11,11 @@ class BufferPool {
  public:
   static constexpr std::size_t kMaxBuffers = 16;
 
+  // Reserved up front so that give(), called from a destructor, never allocates.
+  BufferPool() { free_.reserve(kMaxBuffers); }
+
   std::vector<Bitmap::Word> take(std::size_t words) {
+    if (words == 0) return {};
     // The smallest buffer that is large enough.
     const auto it = std::lower_bound(
         free_.begin(), free_.end(), words,

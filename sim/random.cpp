@@ -75,14 +75,17 @@ std::uint64_t RandomStream::geometric(double p, std::uint64_t cap) {
 namespace {
 
 // Natural logarithm of x in [2^-53, 1], our own code so draws are the same on every machine
-// (libm picks an FMA or non-FMA variant at run time) and cheap (no division, no branch):
-// x = m 2^e with m in [1, 2); c is the centre of m's 1/256 interval, log m = log c + log(1 + r)
-// with r = m / c - 1, |r| < 2^-9, and log(1 + r) by its series to r^5 (error < 2^-54 r).
-// log c and 1 / c come from a table the compiler computes.
-constexpr int kLogTableBits = 8;
-constexpr int kLogTableSize = 1 << kLogTableBits;
+// (libm picks an FMA or non-FMA variant at run time) and cheap (integer indexing, no division,
+// no branch). x = m 2^e with m in [1, 2); c is m rounded to a multiple of 1/256, and
+// log m = log c + log(1 + r), r = (m - c) / c (m - c is exact), |r| <= 1/512, by its series to
+// r^7 (truncation below 2^-72 r). For c >= 1.5 the table holds log(c / 2) and e counts one
+// more, so that x just below a power of two gives log(c / 2) = 0 exactly near 1 instead of a
+// difference of two near-equal terms: log 1 = 0 and values just below 1 keep their relative
+// precision. log c and 1 / c come from a table the compiler computes.
+constexpr int kLogBits = 8;
+constexpr int kLogSteps = 1 << kLogBits;
 
-// log c for c in [1, 2), to double precision: 2 atanh(s), s = (c - 1) / (c + 1) <= 1/3.
+// log c for c in [0.75, 1.5], to double precision: 2 atanh(s), s = (c - 1) / (c + 1), |s| < 0.2.
 constexpr double log_exact(double c) {
   const double s = (c - 1.0) / (c + 1.0), s2 = s * s;
   double sum = 0.0, power = s;
@@ -91,28 +94,37 @@ constexpr double log_exact(double c) {
 }
 
 struct LogEntry {
-  double inv_c, log_c;
+  double c, inv_c, log_c;  // log_c: log(c / 2) from c = 1.5 on
 };
 constexpr auto kLogTable = [] {
-  std::array<LogEntry, kLogTableSize> t{};
-  for (int i = 0; i < kLogTableSize; ++i) {
-    const double c = 1.0 + (i + 0.5) / kLogTableSize;
-    t[static_cast<std::size_t>(i)] = {1.0 / c, log_exact(c)};
+  std::array<LogEntry, kLogSteps + 1> t{};
+  for (int i = 0; i <= kLogSteps; ++i) {
+    const double c = 1.0 + static_cast<double>(i) / kLogSteps;
+    t[static_cast<std::size_t>(i)] = {c, 1.0 / c,
+                                      2 * i < kLogSteps ? log_exact(c) : log_exact(c / 2)};
   }
   return t;
 }();
 
-double log_unit(double x) {
+inline double log_unit_inline(double x) {
   const auto bits = std::bit_cast<std::uint64_t>(x);
-  const int e = static_cast<int>((bits >> 52) & 0x7ff) - 1023;
-  const double m = std::bit_cast<double>((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
-  const LogEntry& t = kLogTable[(bits >> (52 - kLogTableBits)) & (kLogTableSize - 1)];
-  const double r = m * t.inv_c - 1.0;
-  const double series = r * (1.0 + r * (-0.5 + r * (1.0 / 3 + r * (-0.25 + r * 0.2))));
+  const std::uint64_t mantissa = bits & 0x000fffffffffffffULL;
+  const std::uint64_t i = (mantissa + (std::uint64_t{1} << (51 - kLogBits))) >> (52 - kLogBits);
+  const int e = static_cast<int>((bits >> 52) & 0x7ff) - 1023 + (2 * i >= kLogSteps ? 1 : 0);
+  const double m = std::bit_cast<double>(mantissa | 0x3ff0000000000000ULL);
+  const LogEntry& t = kLogTable[i];
+  const double r = (m - t.c) * t.inv_c;
+  const double series =
+      r * (1.0 + r * (-1.0 / 2 +
+                      r * (1.0 / 3 + r * (-1.0 / 4 + r * (1.0 / 5 + r * (-1.0 / 6 + r / 7))))));
   return static_cast<double>(e) * 0.6931471805599453 + (t.log_c + series);
 }
 
 }  // namespace
+
+double log_unit(double x) {
+  return log_unit_inline(x);
+}
 
 RandomStream::Geometric::Geometric(double p) : inv_log_q_(p >= 1.0 ? 0.0 : 1.0 / std::log1p(-p)) {}
 
@@ -121,12 +133,12 @@ void RandomStream::Geometric::fill(RandomStream& rng, std::uint64_t cap, std::ui
   double u[64];
   while (n > 0) {
     const std::size_t k = n < 64 ? n : 64;
-    for (std::size_t i = 0; i < k; ++i) u[i] = 1.0 - rng.uniform01();
-    if (inv_log_q_ == 0.0) {
+    if (inv_log_q_ == 0.0) {  // p >= 1: every gap is 0 and, as in operator(), nothing is drawn
       std::fill(out, out + k, std::uint64_t{0});
     } else {
+      for (std::size_t i = 0; i < k; ++i) u[i] = 1.0 - rng.uniform01();
       const double cap_d = static_cast<double>(cap);
-      for (std::size_t i = 0; i < k; ++i) u[i] = std::floor(log_unit(u[i]) * inv_log_q_);
+      for (std::size_t i = 0; i < k; ++i) u[i] = std::floor(log_unit_inline(u[i]) * inv_log_q_);
       for (std::size_t i = 0; i < k; ++i)
         out[i] = u[i] >= cap_d ? cap : static_cast<std::uint64_t>(u[i]);
     }
@@ -138,7 +150,7 @@ void RandomStream::Geometric::fill(RandomStream& rng, std::uint64_t cap, std::ui
 std::uint64_t RandomStream::Geometric::operator()(RandomStream& rng, std::uint64_t cap) const {
   if (inv_log_q_ == 0.0) return 0;
   const double u = 1.0 - rng.uniform01();  // (0, 1]
-  const double g = std::floor(log_unit(u) * inv_log_q_);
+  const double g = std::floor(log_unit_inline(u) * inv_log_q_);
   return g >= static_cast<double>(cap) ? cap : static_cast<std::uint64_t>(g);
 }
 

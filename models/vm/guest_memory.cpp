@@ -130,6 +130,7 @@ void GuestMemory::write_page(std::uint64_t page) {
 }
 
 void GuestMemory::write_mask(std::uint64_t word_index, Word mask) {
+  mask &= log_.valid_mask(word_index);  // no page past the end
   if (const auto n = set_word(word_index, mask); n != 0)
     settle(word_index / kBlockWords, static_cast<std::int64_t>(n));
 }
@@ -334,6 +335,7 @@ LogFetch GuestMemory::fetch_and_clear(sim::Bitmap& pending) {
 }
 
 void GuestMemory::capture(std::uint64_t word_index, Word mask) {
+  mask &= log_.valid_mask(word_index);
   if (track_stale_) {
     if (const Word unsettling = settled(word_index) & mask; unsettling != 0)
       settle(word_index / kBlockWords, -mark_unsettled(word_index, unsettling));

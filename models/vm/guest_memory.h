@@ -79,7 +79,7 @@ class GuestMemory {
   // --- guest side: called by workloads for the writes the guest makes ---
   void write_range(std::uint64_t first, std::uint64_t count);
   void write_page(std::uint64_t page);
-  void write_mask(std::uint64_t word_index, Word mask);
+  void write_mask(std::uint64_t word_index, Word mask);  // bits past the last page are ignored
   // Writes each page of [first, first + count) independently with probability p (0 <= p <= 1):
   // the distinct pages a Poisson stream of uniformly random writes touches. Only pages that are
   // not settled are drawn (writing a settled page changes nothing), so the cost is proportional

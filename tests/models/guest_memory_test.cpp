@@ -219,3 +219,17 @@ TEST_CASE("random writes choose exactly the pages a page-by-page draw would", "[
   }
   CHECK(written > 10000);
 }
+
+TEST_CASE("word masks past the last page touch nothing", "[dirty-log]") {
+  vm::GuestMemory m(small(100), 1, 0);  // words: 64 pages + 36 pages
+  m.write_mask(1, ~vm::GuestMemory::Word{0});
+  CHECK(m.log_count() == 36);
+  m.capture(1, ~vm::GuestMemory::Word{0});
+  CHECK(m.stale_count() == 64);  // only the 36 real pages of word 1 were captured
+  CHECK(m.unsettled_count(0, 100) == 100);
+  sim::Bitmap pending(m.pages());
+  const auto f = m.fetch_and_clear(pending);
+  CHECK(f.dirty_count == 36);
+  CHECK(pending.count() == 36);
+  CHECK(m.unsettled_count(0, 100) == 100);
+}

@@ -108,3 +108,34 @@ TEST_CASE("a geometric draw is floor(log u / log(1 - p)) of the stream's next un
   g.fill(a, 50, buffer, 100);
   for (std::uint64_t v : buffer) REQUIRE(v == g(b, 50));
 }
+
+TEST_CASE("our logarithm is within a few ulps of the exact one over [2^-53, 1]", "[random]") {
+  CHECK(log_unit(1.0) == 0.0);
+  // Just below 1, where cancellation would lose the relative precision.
+  for (double x = 1.0, i = 0; i < 2000; ++i) {
+    x = std::nextafter(x, 0.0);
+    const double exact = std::log(x);
+    REQUIRE(std::abs(log_unit(x) - exact) <= 8e-16 * std::abs(exact));
+  }
+  // Everywhere else, including the table's seams and the smallest u a draw can give.
+  RandomStream s(3, 0, "log");
+  for (int i = 0; i < 200000; ++i) {
+    const double x = i % 2 == 0 ? 1.0 - s.uniform01() : std::ldexp(1.0 - s.uniform01(), -40);
+    const double exact = std::log(x);
+    REQUIRE(std::abs(log_unit(x) - exact) <= 8e-16 * std::abs(exact));
+  }
+  const double smallest = std::ldexp(1.0, -53);
+  CHECK(std::abs(log_unit(smallest) - std::log(smallest)) <= 8e-16 * 37);
+}
+
+TEST_CASE("geometric gaps with p >= 1 are 0 and draw nothing, one by one or in a buffer",
+          "[random]") {
+  RandomStream a(8, 0, "p1"), b = a, fresh = a;
+  const RandomStream::Geometric g(1.0);
+  std::uint64_t buffer[70];
+  g.fill(a, 9, buffer, 70);
+  for (std::uint64_t v : buffer) CHECK(v == 0);
+  CHECK(g(b, 9) == 0);
+  CHECK(a.next_u64() == fresh.next_u64());
+  CHECK(b.next_u64() == RandomStream(8, 0, "p1").next_u64());
+}
