@@ -18,6 +18,7 @@ struct PreCopyParams {
   Duration downtime_limit{};
   BitRate max_bandwidth{};
   Duration max_time{};
+  bool rescan_each_pass = true;
   StreamFormat format;
 
   template <class V>
@@ -58,6 +59,10 @@ struct PreCopyParams {
                  "(suspend); 0 = never. Needed when no other rule bounds the rounds")
           .at_least(Duration{})
           .at_most(sim::limits::kMaxLivePhase));
+    v(sim::param("rescan_each_pass", rescan_each_pass,
+                 "a live round that begins a fresh pass over the pending pages scans from page 0 "
+                 "(Xen: every iteration walks pfn 0..p2m_size); false: the scan resumes after "
+                 "the last page sent (QEMU find_dirty_block: last_seen_block/last_page)"));
     format.visit(v);
   }
 
@@ -79,6 +84,7 @@ struct PreCopyParams {
       p.downtime_limit = Duration::ms(300);
       p.max_bandwidth = BitRate::bytes_per_second(std::int64_t{128} << 20);
       p.max_time = Duration::s(3600);
+      p.rescan_each_pass = false;
     }
     return p;
   }
@@ -129,7 +135,8 @@ class PreCopy final : public Algorithm {
         report.stop_reason = StopReason::kDowntimeLimit;
         break;
       }
-      if (s.pending_pages() == s.last_fetch().newly_pending) s.rewind();  // a fresh pass
+      // A fresh pass: Xen rescans from page 0, QEMU resumes where its scan stopped.
+      if (p_.rescan_each_pass && s.pending_pages() == s.last_fetch().newly_pending) s.rewind();
       s.begin_round();
     }
 

@@ -18,12 +18,19 @@ MigrationSession::MigrationSession(MigrationContext& ctx, const StreamFormat& fo
       page_size_(ctx.guest.memory().page_size()),
       pending_(ctx.guest.memory().pages()) {}
 
-void MigrationSession::start_dirty_logging() {
+void MigrationSession::mark_all_pending() {
   sync_guest();
   memory().clear_log();
   pending_.set_all();
   pending_count_ = memory().pages();
   cursor_ = 0;
+}
+
+void MigrationSession::start_dirty_logging() {
+  mark_all_pending();
+  // Enabling the log is a sync too: QEMU's ram_init_bitmaps starts dirty logging with one
+  // migration_bitmap_sync, counted in dirty-sync-count; Xen's log-dirty enable costs one fetch.
+  ++report_.dirty_syncs;
 }
 
 void MigrationSession::GuestPause::await_suspend(std::coroutine_handle<> h) {

@@ -47,7 +47,10 @@ class MigrationSession {
 
   // --- pending set ---
   // Turns on dirty logging: clears the log and marks every page pending (round 1 = full copy).
+  // Counts as a dirty-log sync (QEMU's setup sync).
   void start_dirty_logging();
+  // Every page pending, no logging (stop-and-copy: the guest is already stopped).
+  void mark_all_pending();
   std::uint64_t pending_pages() const { return pending_count_; }
   Bytes pending_bytes() const { return page_size_ * static_cast<std::int64_t>(pending_count_); }
   // Restarts the scan at page 0 (Xen walks PFNs from 0 each round; QEMU resumes where it was).

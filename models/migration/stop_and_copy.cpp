@@ -20,7 +20,7 @@ class StopAndCopy final : public Algorithm {
   sim::Process run(MigrationContext& ctx, MigrationReport& report) override {
     MigrationSession s(ctx, p_.format, report);
     co_await s.suspend();
-    s.start_dirty_logging();  // every page pending; the guest is already stopped
+    s.mark_all_pending();  // the guest is already stopped: no logging
     report.stop_reason = StopReason::kStopAndCopy;
     co_await s.final_copy(/*fetch_log=*/false);
     co_await s.transfer_state_and_resume();
