@@ -167,10 +167,10 @@ class PreCopy final : public Algorithm {
   StopReason progress_rule(MigrationSession& s) const {
     const RoundRecord& r = s.round();
     if (timed_out(s)) return StopReason::kMaxTime;
-    if (s.now() >= sim::limits::kMaxLivePhase) return StopReason::kTimeGuard;
+    if (s.elapsed() >= sim::limits::kMaxLivePhase) return StopReason::kTimeGuard;
     if (r.pages_sent + r.pages_skipped == 0)
       return s.pending_pages() == 0 ? StopReason::kNothingPending : StopReason::kNoProgress;
-    if (s.now() == r.start) return StopReason::kNoProgress;
+    if (s.elapsed() == r.start) return StopReason::kNoProgress;
     if (r.index >= sim::limits::kMaxRounds) return StopReason::kRoundGuard;
     return StopReason::kNone;
   }
@@ -183,10 +183,10 @@ class PreCopy final : public Algorithm {
   }
 
   bool timed_out(const MigrationSession& s) const {
-    return p_.max_time.count_ns() > 0 && s.now() >= p_.max_time;
+    return p_.max_time.count_ns() > 0 && s.elapsed() >= p_.max_time;
   }
   bool past_deadline(const MigrationSession& s) const {
-    return timed_out(s) || s.now() >= sim::limits::kMaxLivePhase;
+    return timed_out(s) || s.elapsed() >= sim::limits::kMaxLivePhase;
   }
 
   PreCopyParams p_;

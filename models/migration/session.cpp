@@ -16,7 +16,8 @@ MigrationSession::MigrationSession(MigrationContext& ctx, const StreamFormat& fo
       report_(report),
       log_fetch_time_(ctx.host.log_fetch_time(ctx.guest.memory().memory())),
       page_size_(ctx.guest.memory().page_size()),
-      pending_(ctx.guest.memory().pages()) {}
+      pending_(ctx.guest.memory().pages()),
+      start_(ctx.sim.now()) {}
 
 void MigrationSession::mark_all_pending() {
   sync_guest();
@@ -151,7 +152,7 @@ RoundRecord& MigrationSession::begin_round(bool final) {
   RoundRecord r;
   r.index = static_cast<int>(report_.rounds.size()) + 1;
   r.final = final;
-  r.start = now();
+  r.start = elapsed();
   report_.rounds.push_back(r);
   round_fetched_ = false;
   return report_.rounds.back();
@@ -159,7 +160,7 @@ RoundRecord& MigrationSession::begin_round(bool final) {
 
 void MigrationSession::close_round() {
   RoundRecord& r = round();
-  r.duration = now() - r.start;
+  r.duration = elapsed() - r.start;
   if (r.duration.count_ns() > 0)
     r.bandwidth_bps =
         static_cast<double>(r.bytes.count()) * 8e9 / static_cast<double>(r.duration.count_ns());
@@ -213,7 +214,7 @@ sim::Task<void> MigrationSession::transfer_state_and_resume() {
   co_await ctx_.sim.sleep(ctx_.host.resume_time);
   report_.downtime_resume = ctx_.host.resume_time;
   report_.downtime = now() - downtime_start_;
-  report_.total_time = now();
+  report_.total_time = elapsed();
 }
 
 void MigrationSession::finish() {

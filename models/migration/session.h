@@ -43,6 +43,9 @@ class MigrationSession {
 
   vm::GuestMemory& memory() { return ctx_.guest.memory(); }
   Duration now() const { return ctx_.sim.now(); }
+  // Time since this migration started: what records and deadlines use, so a simulation can
+  // start several migrations at different times.
+  Duration elapsed() const { return now() - start_; }
   Duration log_fetch_time() const { return log_fetch_time_; }
 
   // --- pending set ---
@@ -113,6 +116,7 @@ class MigrationSession {
   Bytes page_size_;
   sim::Bitmap pending_;
   std::uint64_t pending_count_ = 0;
+  Duration start_;  // simulated time when the migration began
   std::uint64_t cursor_ = 0;
   vm::LogFetch last_fetch_;
   double measured_bps_ = 0.0;

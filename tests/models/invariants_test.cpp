@@ -4,6 +4,7 @@
 #include <string>
 
 #include "models/host/hypervisor.h"
+#include "models/migration/algorithm.h"
 #include "models/migration/session.h"
 #include "models/network/link.h"
 #include "tests/support.h"
@@ -80,4 +81,51 @@ TEST_CASE("the staleness check catches a migration that misses a re-dirtied page
   sim.spawn(broken(ctx, report));
   CHECK_THROWS_WITH(sim.run(),
                     Catch::Contains("destination is stale: 1 pages") && Catch::Contains("page 7"));
+}
+
+namespace {
+
+struct Idle final : vm::GuestActivity {
+  void advance(sim::Duration, sim::Duration, vm::GuestMemory&) override {}
+};
+
+sim::Process start_later(sim::Simulation& sim, sim::Duration delay, migration::Algorithm& algorithm,
+                         migration::MigrationContext& ctx, migration::MigrationReport& report) {
+  co_await sim.sleep(delay);
+  sim.spawn(algorithm.run(ctx, report));
+}
+
+// One Xen legacy pre-copy of an idle 64 MiB guest, started `delay` into the simulation.
+migration::MigrationReport migrate_after(sim::Duration delay) {
+  sim::Simulation sim;
+  vm::VmParams vp;
+  vp.memory = sim::Bytes{64 << 20};
+  vm::GuestMemory memory(vp, 1, 0);
+  Idle idle;
+  vm::Guest guest(memory, idle);
+  net::Link link(sim, net::LinkParams{});
+  migration::MigrationContext ctx{sim, guest, link,
+                                  host::hypervisor_presets().find("xen-legacy")->defaults};
+  const auto& entry = *migration::algorithms().find("pre_copy");
+  auto algorithm = entry.make(*entry.make_params("xen-legacy"));
+  migration::MigrationReport report;
+  sim.spawn(start_later(sim, delay, *algorithm, ctx, report));
+  sim.run();
+  return report;
+}
+
+}  // namespace
+
+TEST_CASE("times in a record count from the migration's start, not the simulation's",
+          "[invariant]") {
+  const auto at_zero = migrate_after(sim::Duration{});
+  const auto later = migrate_after(sim::Duration::s(5));
+  REQUIRE(at_zero.rounds.size() == later.rounds.size());
+  CHECK(later.total_time == at_zero.total_time);
+  CHECK(later.downtime == at_zero.downtime);
+  for (std::size_t i = 0; i < later.rounds.size(); ++i) {
+    CHECK(later.rounds[i].start == at_zero.rounds[i].start);
+    CHECK(later.rounds[i].duration == at_zero.rounds[i].duration);
+  }
+  CHECK(at_zero.total_time < sim::Duration::s(5));  // so a shift by 5 s would show
 }
