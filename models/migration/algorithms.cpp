@@ -2,6 +2,7 @@
 #include <string>
 
 #include "models/migration/algorithm.h"
+#include "models/migration/presets.h"
 
 namespace migsim::migration {
 
@@ -16,14 +17,7 @@ const AlgorithmRegistry& algorithms() {
 }
 
 StreamFormat stream_format_for(std::string_view hypervisor) {
-  // Xen legacy: int batch count (4 B) + 8 B pfn_type per page (xc_domain_save.c L1377, L1386).
-  if (hypervisor == "xen-legacy") return StreamFormat{8, 4, 1024, false, 9};
-  // Xen v2: rhdr (8 B) + page-data header (8 B) per record, 8 B pfn per page
-  // (xg_sr_stream_format.h).
-  if (hypervisor == "xen-v2") return StreamFormat{8, 16, 1024, false, 9};
-  // QEMU: be64 offset|flags per page, zero page = 8 + 1 B, 8 B EOS per iterate call (ram.c).
-  if (hypervisor == "qemu") return StreamFormat{8, 8, 1024, true, 9};
-  throw std::invalid_argument("no stream format for hypervisor " + std::string(hypervisor));
+  return migration_preset(hypervisor).format;
 }
 
 }  // namespace migsim::migration

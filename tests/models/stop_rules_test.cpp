@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "models/migration/presets.h"
+#include "models/migration/stop_rules.h"
 #include "tests/support.h"
 
 using migsim::test::Json;
@@ -253,4 +255,55 @@ TEST_CASE("QEMU's scan resumes where it stopped, Xen's restarts at page 0 each p
     CHECK(r["metrics"]["stale_pages"] == 0);
     CHECK(r["metrics"]["live_rounds"] == 6);
   }
+}
+
+TEST_CASE("the stop policy judges a round by each hypervisor's rules, called directly",
+          "[stop-rule][policy]") {
+  using migsim::migration::migration_preset;
+  using migsim::migration::RoundRecord;
+  using migsim::migration::StopPolicy;
+  using migsim::migration::StopReason;
+  using migsim::sim::Duration;
+  const auto round = [](int index, std::uint64_t sent, std::uint64_t skipped) {
+    RoundRecord r;
+    r.index = index;
+    r.start = Duration::s(1);
+    r.pages_sent = sent;
+    r.pages_skipped = skipped;
+    return r;
+  };
+  const std::uint64_t guest = 65536;
+  const StopPolicy legacy(migration_preset("xen-legacy").stop);
+  CHECK(legacy.after_round(round(28, 1000, 0), 100000, guest) == StopReason::kNone);
+  CHECK(legacy.after_round(round(29, 1000, 0), 100000, guest) == StopReason::kMaxRounds);
+  CHECK(legacy.after_round(round(3, 40, 9), 100000, guest) == StopReason::kMinDirtyPages);
+  CHECK(legacy.after_round(round(3, 40, 10), 100000, guest) == StopReason::kNone);
+  CHECK(legacy.after_round(round(3, 1000, 0), 3 * guest + 1, guest) == StopReason::kMaxFactor);
+  CHECK(legacy.after_round(round(3, 1000, 0), 3 * guest, guest) == StopReason::kNone);
+
+  const StopPolicy v2(migration_preset("xen-v2").stop);
+  CHECK(v2.after_round(round(5, 1000, 0), 1000, guest) == StopReason::kMaxRounds);
+  CHECK(v2.after_round(round(2, 50, 0), 1000, guest) == StopReason::kMinDirtyPages);
+  CHECK(v2.after_round(round(2, 51, 0), 1000, guest) == StopReason::kNone);
+
+  const StopPolicy qemu(migration_preset("qemu").stop);
+  CHECK(qemu.after_round(round(9000, 5, 0), 100 * guest, guest) == StopReason::kNone);
+  // 300 ms at 100 MB/s: 30 MB fits, 30 MB + 1 B does not.
+  CHECK(qemu.fits_downtime(migsim::sim::Bytes{30000000}, 1e8));
+  CHECK_FALSE(qemu.fits_downtime(migsim::sim::Bytes{30000001}, 1e8));
+  CHECK_FALSE(legacy.fits_downtime(migsim::sim::Bytes{0}, 1e8));  // no downtime limit
+  // Guards: the deadline first, then an empty round, then time standing still.
+  CHECK(qemu.guard(round(4, 0, 0), Duration::s(3600), 7) == StopReason::kMaxTime);
+  CHECK(qemu.guard(round(4, 0, 0), Duration::s(10), 0) == StopReason::kNothingPending);
+  CHECK(qemu.guard(round(4, 0, 0), Duration::s(10), 7) == StopReason::kNoProgress);
+  CHECK(qemu.guard(round(4, 0, 5), Duration::s(10), 7) == StopReason::kNone);
+  CHECK(qemu.guard(round(4, 3, 0), Duration::s(1), 7) == StopReason::kNoProgress);
+  CHECK(legacy.guard(round(10000, 3, 0), Duration::s(10), 7) == StopReason::kRoundGuard);
+  CHECK(legacy.guard(round(4, 3, 0), Duration::s(100000000), 7) == StopReason::kTimeGuard);
+  CHECK(qemu.past_deadline(Duration::s(3600)));
+  CHECK_FALSE(legacy.past_deadline(Duration::s(3600)));
+  // Nothing bounds a live phase with neither a round cap nor a deadline.
+  auto unbounded = migration_preset("qemu").stop;
+  unbounded.max_time = Duration{};
+  CHECK_THROWS_AS(StopPolicy(unbounded), migsim::sim::ParamError);
 }
