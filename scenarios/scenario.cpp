@@ -14,7 +14,6 @@ const std::vector<std::string_view> kTopLevelKeys{
 
 namespace {
 
-
 std::string join(const std::vector<std::string_view>& words) {
   std::string s;
   for (auto w : words) s += (s.empty() ? "" : ", ") + std::string(w);

@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 #ifdef FY_RESOLVE
                                                    | FYPCF_RESOLVE_DOCUMENT
 #endif
-                                                   );
+  );
   // Scenario files may hold several documents, so use the parser-backed loop.
   struct fy_parser* fyp = fy_parser_create(&cfg);
   if (!fyp) return 0;

@@ -47,14 +47,13 @@ static void probe_yamlcpp() {
 }
 
 static void probe_libyaml() {
-  static const char* kNames[] = {"NONE",   "STREAM-START", "STREAM-END", "DOC-START",
-                                 "DOC-END", "ALIAS",       "SCALAR",     "SEQ-START",
-                                 "SEQ-END", "MAP-START",   "MAP-END"};
+  static const char* kNames[] = {"NONE",    "STREAM-START", "STREAM-END", "DOC-START",
+                                 "DOC-END", "ALIAS",        "SCALAR",     "SEQ-START",
+                                 "SEQ-END", "MAP-START",    "MAP-END"};
   std::printf("== libyaml 0.2.5 (yaml_parser_parse events)\n");
   yaml_parser_t p;
   yaml_parser_initialize(&p);
-  yaml_parser_set_input_string(&p, reinterpret_cast<const unsigned char*>(kDoc),
-                               std::strlen(kDoc));
+  yaml_parser_set_input_string(&p, reinterpret_cast<const unsigned char*>(kDoc), std::strlen(kDoc));
   for (;;) {
     yaml_event_t ev;
     if (!yaml_parser_parse(&p, &ev)) {
@@ -75,8 +74,8 @@ static void probe_libyaml() {
       anchor = reinterpret_cast<const char*>(ev.data.mapping_start.anchor);
     }
     std::printf("  %-12s %zu:%zu-%zu:%zu  value='%s' tag='%s' anchor='%s'\n", kNames[ev.type],
-                ev.start_mark.line, ev.start_mark.column, ev.end_mark.line, ev.end_mark.column,
-                val, tag, anchor);
+                ev.start_mark.line, ev.start_mark.column, ev.end_mark.line, ev.end_mark.column, val,
+                tag, anchor);
     const bool done = ev.type == YAML_STREAM_END_EVENT;
     yaml_event_delete(&ev);
     if (done) break;

@@ -39,7 +39,4 @@ const AlgorithmRegistry& algorithms();
 void register_pre_copy(AlgorithmRegistry& registry);
 void register_stop_and_copy(AlgorithmRegistry& registry);
 
-// The StreamFormat preset of each hypervisor (hypervisor-mechanics.md 4.1).
-StreamFormat stream_format_for(std::string_view hypervisor);
-
 }  // namespace migsim::migration

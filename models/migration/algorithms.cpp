@@ -1,8 +1,5 @@
-#include <stdexcept>
-#include <string>
 
 #include "models/migration/algorithm.h"
-#include "models/migration/presets.h"
 
 namespace migsim::migration {
 
@@ -15,14 +12,6 @@ const AlgorithmRegistry& algorithms() {
   }();
   return registry;
 }
-
-StreamFormat stream_format_for(std::string_view hypervisor) {
-  return migration_preset(hypervisor).format;
-}
-
-}  // namespace migsim::migration
-
-namespace migsim::migration {
 
 std::string_view to_string(StopReason r) {
   switch (r) {

@@ -1,6 +1,7 @@
 // Stop-and-copy: suspend the guest, send every page and the device state, resume at the
 // destination. The baseline every live algorithm is measured against (Clark et al. 2005 §3).
 #include "models/migration/algorithm.h"
+#include "models/migration/presets.h"
 
 namespace migsim::migration {
 namespace {
@@ -38,7 +39,7 @@ void register_stop_and_copy(AlgorithmRegistry& registry) {
       "stop_and_copy", "suspend the guest, copy all memory and state, resume at the destination",
       [](std::string_view hypervisor) {
         return std::make_unique<sim::ParamSetOf<StopAndCopyParams>>(
-            StopAndCopyParams{stream_format_for(hypervisor)});
+            StopAndCopyParams{migration_preset(hypervisor).format});
       },
       [](const sim::ParamSet& params) -> std::unique_ptr<Algorithm> {
         return std::make_unique<StopAndCopy>(

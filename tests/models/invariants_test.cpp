@@ -65,21 +65,33 @@ sim::Process broken(migration::MigrationContext& ctx, migration::MigrationReport
   s.finish();
 }
 
+// A 64 MiB guest running `activity` on a default link, with a hypervisor's host costs.
+struct Rig {
+  Rig(vm::GuestActivity& activity, const char* hypervisor)
+      : memory(params(), 1, 0),
+        guest(memory, activity),
+        link(sim, net::LinkParams{}),
+        ctx{sim, guest, link, host::hypervisor_presets().find(hypervisor)->defaults} {}
+  static vm::VmParams params() {
+    vm::VmParams vp;
+    vp.memory = sim::Bytes{64 << 20};
+    return vp;
+  }
+  sim::Simulation sim;
+  vm::GuestMemory memory;
+  vm::Guest guest;
+  net::Link link;
+  migration::MigrationContext ctx;
+  migration::MigrationReport report;
+};
+
 }  // namespace
 
 TEST_CASE("the staleness check catches a migration that misses a re-dirtied page", "[invariant]") {
-  sim::Simulation sim;
-  vm::VmParams vp;
-  vp.memory = sim::Bytes{64 << 20};
-  vm::GuestMemory memory(vp, 1, 0);
   Writer writer;
-  vm::Guest guest(memory, writer);
-  net::Link link(sim, net::LinkParams{});
-  migration::MigrationContext ctx{sim, guest, link,
-                                  host::hypervisor_presets().find("xen-v2")->defaults};
-  migration::MigrationReport report;
-  sim.spawn(broken(ctx, report));
-  CHECK_THROWS_WITH(sim.run(),
+  Rig rig(writer, "xen-v2");
+  rig.sim.spawn(broken(rig.ctx, rig.report));
+  CHECK_THROWS_WITH(rig.sim.run(),
                     Catch::Contains("destination is stale: 1 pages") && Catch::Contains("page 7"));
 }
 
@@ -97,21 +109,13 @@ sim::Process start_later(sim::Simulation& sim, sim::Duration delay, migration::A
 
 // One Xen legacy pre-copy of an idle 64 MiB guest, started `delay` into the simulation.
 migration::MigrationReport migrate_after(sim::Duration delay) {
-  sim::Simulation sim;
-  vm::VmParams vp;
-  vp.memory = sim::Bytes{64 << 20};
-  vm::GuestMemory memory(vp, 1, 0);
   Idle idle;
-  vm::Guest guest(memory, idle);
-  net::Link link(sim, net::LinkParams{});
-  migration::MigrationContext ctx{sim, guest, link,
-                                  host::hypervisor_presets().find("xen-legacy")->defaults};
+  Rig rig(idle, "xen-legacy");
   const auto& entry = *migration::algorithms().find("pre_copy");
   auto algorithm = entry.make(*entry.make_params("xen-legacy"));
-  migration::MigrationReport report;
-  sim.spawn(start_later(sim, delay, *algorithm, ctx, report));
-  sim.run();
-  return report;
+  rig.sim.spawn(start_later(rig.sim, delay, *algorithm, rig.ctx, rig.report));
+  rig.sim.run();
+  return rig.report;
 }
 
 }  // namespace
