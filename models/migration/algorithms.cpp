@@ -1,4 +1,3 @@
-
 #include "models/migration/algorithm.h"
 
 namespace migsim::migration {
