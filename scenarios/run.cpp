@@ -19,9 +19,10 @@ double seconds(sim::Duration d) {
   return d.seconds();
 }
 
-// The fields of one round entry, in record order, for both forms of the record.
+// The fields of one round entry, in record order, for both forms of the record. Fields that
+// only some algorithms fill are written for those.
 template <class F>
-void round_fields(const migration::RoundRecord& r, F&& field) {
+void round_fields(std::string_view algorithm, const migration::RoundRecord& r, F&& field) {
   field("index", static_cast<std::int64_t>(r.index));
   field("final", r.final);
   field("start_s", seconds(r.start));
@@ -34,6 +35,13 @@ void round_fields(const migration::RoundRecord& r, F&& field) {
   field("bytes", r.bytes.count());
   field("mbps", r.bandwidth_bps / 1e6);
   field("expected_downtime_s", seconds(r.expected_downtime));
+  if (algorithm == "improved_pre_copy") field("hot_pages", r.hot_pages);
+  if (migration::algorithms().find(algorithm)->resumes_early) {
+    field("post_switch", r.post_switch);
+    field("pages_pushed", r.pages_pushed);
+    field("pages_demand", r.pages_demand);
+    field("faults", r.faults);
+  }
 }
 
 Json metric_json(const Metric::Value& v) {
@@ -91,8 +99,8 @@ RunResult simulate(const ScenarioPoint& point, std::int64_t replicate) {
   const workloads::WorkloadContext wctx{memory.pages(), memory.page_size(), seed, rep};
   auto activity = workloads::workloads().find(point.workload_type)->make(*point.workload, wctx);
   vm::Guest guest(memory, *activity);
-  net::Link link(sim, point.link);
-  migration::MigrationContext ctx{sim, guest, link, point.host};
+  net::Channel channel(sim, point.link);
+  migration::MigrationContext ctx{sim, guest, channel, point.host};
   auto algorithm = migration::algorithms().find(point.algorithm)->make(*point.migration);
 
   RunResult result;
@@ -100,44 +108,7 @@ RunResult simulate(const ScenarioPoint& point, std::int64_t replicate) {
   sim.spawn(algorithm->run(ctx, report));
   sim.run();
 
-  const double total_s = seconds(report.total_time);
-  const auto bytes_total = report.bytes_total().count();
-  const auto live_rounds = std::count_if(report.rounds.begin(), report.rounds.end(),
-                                         [](const auto& r) { return !r.final; });
-  sim::Duration expected_downtime{};
-  for (const auto& r : report.rounds)
-    if (!r.final) expected_downtime = r.expected_downtime;
-  const auto u = [](auto v) { return static_cast<std::uint64_t>(v); };
-
-  result.metrics = {
-      {"total_time_s", total_s},
-      {"downtime_s", seconds(report.downtime)},
-      {"downtime_suspend_s", seconds(report.downtime_suspend)},
-      {"downtime_final_copy_s", seconds(report.downtime_final_copy)},
-      {"downtime_state_s", seconds(report.downtime_state)},
-      {"downtime_resume_s", seconds(report.downtime_resume)},
-      {"bytes_total", bytes_total},
-      {"bytes_first_pass", report.bytes_first_pass.count()},
-      {"bytes_resent", report.bytes_resent.count()},
-      {"bytes_framing", report.bytes_framing.count()},
-      {"bytes_state", report.bytes_state.count()},
-      {"transfer_ratio",
-       static_cast<double>(bytes_total) / static_cast<double>(memory.memory().count())},
-      {"pages_sent", u(report.pages_sent)},
-      {"pages_zero", u(report.pages_zero)},
-      {"pages_skipped", u(report.pages_skipped)},
-      {"guest_pages", u(memory.pages())},
-      {"zero_pages_at_start", u(memory.zero_pages_at_start())},
-      {"rounds", u(report.rounds.size())},
-      {"live_rounds", static_cast<std::int64_t>(live_rounds)},
-      {"dirty_sync_count", u(report.dirty_syncs)},
-      {"mbps", total_s > 0 ? static_cast<double>(bytes_total) * 8.0 / total_s / 1e6 : 0.0},
-      {"expected_downtime_s", seconds(expected_downtime)},
-      {"stop_reason", migration::to_string(report.stop_reason)},
-      {"stale_pages",
-       memory.tracks_stale() ? Metric::Value(u(memory.stale_count())) : Metric::Value(nullptr)},
-      {"sim_events", u(sim.events_processed())},
-  };
+  result.metrics = migration::measure(point.algorithm, {report, memory, sim.events_processed()});
   result.facts = activity->facts();
   return result;
 }
@@ -203,7 +174,7 @@ void append_record_line(const ScenarioPoint& point, std::int64_t replicate, cons
     if (!std::exchange(first, false)) j.raw(",");
     j.raw("{");
     bool first_field = true;
-    round_fields(r, [&](std::string_view name, const auto& v) {
+    round_fields(point.algorithm, r, [&](std::string_view name, const auto& v) {
       j.key(name, std::exchange(first_field, false));
       j.value(v);
     });
@@ -233,7 +204,8 @@ Json record_json(const ScenarioPoint& point, std::int64_t replicate, const RunRe
   Json& rounds = record["rounds"] = Json::array();
   for (const auto& r : result.report.rounds) {
     Json entry = Json::object();
-    round_fields(r, [&](std::string_view name, const auto& v) { entry[std::string(name)] = v; });
+    round_fields(point.algorithm, r,
+                 [&](std::string_view name, const auto& v) { entry[std::string(name)] = v; });
     rounds.push_back(std::move(entry));
   }
   return record;

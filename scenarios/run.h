@@ -14,17 +14,13 @@
 #include <variant>
 #include <vector>
 
+#include "models/migration/metrics.h"
 #include "models/migration/report.h"
 #include "scenarios/scenario.h"
 
 namespace migsim::scenarios {
 
-// One value of the record's "metrics" object.
-struct Metric {
-  using Value = std::variant<std::int64_t, std::uint64_t, double, std::string_view, std::nullptr_t>;
-  std::string_view name;  // a literal: plain ASCII, needs no escaping
-  Value value;
-};
+using migration::Metric;
 
 // What one run measured, before it is written anywhere.
 struct RunResult {

@@ -234,6 +234,14 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
     } catch (const sim::ParamError& e) {
       r.fail_param(e);
     }
+    if (entry->resumes_early && !p.vm.track_stale) {
+      const ConfigNode& vm_section = section_or_empty(root, "vm", file);
+      const ConfigNode::Entry* e = vm_section.find_entry("track_stale");
+      throw ScenarioError(file, e ? e->value.line : vm_section.line, "vm.track_stale",
+                          "algorithm " + p.algorithm +
+                              " runs the guest at the destination before every page is there, "
+                              "which needs the staleness record: allowed here: true");
+    }
   }
   return p;
 }

@@ -64,6 +64,27 @@ void Simulation::run_until(Duration until) {
   if (until > now_) now_ = until;
 }
 
+Wakeup& Simulation::make_wakeup() {
+  wakeups_.push_back(std::make_unique<Wakeup>(*this));
+  return *wakeups_.back();
+}
+
+void Wakeup::Awaiter::await_suspend(std::coroutine_handle<> h) {
+  w->waiter_ = h;
+  w->deadline_ = at;
+  if (at != Duration::max()) w->sim_->schedule(at, Band::kNormal, &Wakeup::on_timer, w);
+}
+
+void Wakeup::on_timer(void* self) {
+  auto* w = static_cast<Wakeup*>(self);
+  // A timer of an earlier wait (ended by a poke) finds no waiter or another deadline.
+  if (w->waiter_ && w->deadline_ == w->sim_->now()) std::exchange(w->waiter_, {}).resume();
+}
+
+void Wakeup::poke() {
+  if (waiter_) sim_->schedule(sim_->now(), Band::kNormal, std::exchange(waiter_, {}));
+}
+
 void Signal::notify(Band band) {
   for (auto h : waiters_) sim_->schedule(sim_->now(), band, h);
   waiters_.clear();

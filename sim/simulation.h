@@ -8,6 +8,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <queue>
 #include <utility>
 #include <vector>
@@ -20,6 +21,7 @@ namespace migsim::sim {
 enum class Band : std::uint8_t { kUrgent = 0, kNormal = 1, kLate = 2 };
 
 class Simulation;
+class Wakeup;
 
 // A top-level simulation process. Create one by calling a coroutine that returns Process, then
 // hand it to Simulation::spawn. Exceptions escaping the process are rethrown by run().
@@ -181,6 +183,10 @@ class Simulation {
   Sleep sleep(Duration d, Band band = Band::kNormal) { return Sleep{this, now_ + d, band}; }
   Sleep sleep_until(Duration t, Band band = Band::kNormal) { return Sleep{this, t, band}; }
 
+  // A new Wakeup, owned by the simulation (so its late timer events stay harmless after the
+  // process that used it has ended).
+  Wakeup& make_wakeup();
+
  private:
   friend struct Process::FinalAwaiter;
   friend struct Process::promise_type;
@@ -208,6 +214,33 @@ class Simulation {
   std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
   std::vector<Process::Handle> live_;
   std::exception_ptr error_;
+  std::vector<std::unique_ptr<Wakeup>> wakeups_;
+};
+
+// One process waits until a time or until something pokes it, whichever comes first: the guest
+// at the destination waits for its next fault, and a page arriving earlier changes when that
+// is. Made by Simulation::make_wakeup.
+class Wakeup {
+ public:
+  explicit Wakeup(Simulation& sim) : sim_(&sim) {}
+  struct Awaiter {
+    Wakeup* w;
+    Duration at;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h);
+    void await_resume() const noexcept {}
+  };
+  // Resumes the waiter at `at` (>= now), or earlier when poked; Duration::max(): only a poke.
+  Awaiter wait_until(Duration at) { return Awaiter{this, at}; }
+  // Wakes the waiter now, if there is one.
+  void poke();
+  bool waiting() const { return static_cast<bool>(waiter_); }
+
+ private:
+  static void on_timer(void* self);
+  Simulation* sim_;
+  std::coroutine_handle<> waiter_;
+  Duration deadline_{};
 };
 
 // A one-shot or repeated notification: processes await it; notify() wakes all current waiters

@@ -13,12 +13,15 @@ class Idle final : public vm::GuestActivity {
  public:
   Idle(const IdleParams&, const WorkloadContext&) {}
   void advance(Duration, Duration, vm::GuestMemory&) override {}
+  std::optional<vm::Miss> next_miss(Duration, const vm::GuestMemory&) override {
+    return std::nullopt;  // it touches nothing, so it never faults
+  }
 };
 
 }  // namespace
 
 void register_idle(WorkloadRegistry& r) {
-  r.add(make_entry<IdleParams, Idle>("idle", "the guest writes nothing"));
+  r.add(make_entry<IdleParams, Idle>("idle", "the guest touches no memory"));
 }
 
 }  // namespace migsim::workloads

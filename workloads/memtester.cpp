@@ -5,11 +5,15 @@
 // Ones (128), Walking Zeroes (128), 8-bit and 16-bit Writes (2 each, TEST_NARROW_WRITES). Each
 // of these tests writes the two buffer halves in lockstep (*p1++ = *p2++) and then compares
 // them (reads only); after each test memtester memsets the whole buffer (0xff).
-// Modelled: the order and extent of writes, and time = bytes moved / `bandwidth` (compare
-// passes read both halves; read-modify-write passes move every byte twice; narrow-write
-// passes cost 8x (8-bit) or 4x (16-bit) on the half written narrowly). Not modelled: cache
-// effects, the first-touch cost of log-dirty faults, rand_ul() cost.
+// Modelled: the order and extent of writes and reads, and time = bytes moved / `bandwidth`
+// (compare passes read both halves in lockstep; Stuck Address verifies the buffer in order;
+// read-modify-write passes move every byte twice; narrow-write passes cost 8x (8-bit) or 4x
+// (16-bit) on the half written narrowly). At the destination the first page a pass reaches that
+// is missing is the next fault, found by scanning the missing-page bitmap from the pass's
+// position. Not modelled: cache effects, the first-touch cost of log-dirty faults, rand_ul().
 #include <algorithm>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -79,14 +83,12 @@ class Memtester final : public vm::GuestActivity {
   void advance(Duration from, Duration to, vm::GuestMemory& memory) override {
     if (to <= from) return;
     if ((to - from).count_ns() >= period_ns_) {  // a whole loop: every buffer page is written
-      write_bytes(memory, 0, 2 * half_);
+      touch(memory, 0, 2 * half_);
       return;
     }
     std::int64_t t0 = (from.count_ns() + offset_ns_) % period_ns_;
     std::int64_t remaining = (to - from).count_ns();
-    auto it = std::upper_bound(segments_.begin(), segments_.end(), t0,
-                               [](std::int64_t t, const Segment& s) { return t < s.start; }) -
-              1;
+    auto it = segment_at(t0);
     while (remaining > 0) {
       const std::int64_t seg_end = it->start + it->length;
       const std::int64_t t1 = std::min(seg_end, t0 + remaining);
@@ -100,13 +102,38 @@ class Memtester final : public vm::GuestActivity {
     }
   }
 
+  std::optional<vm::Miss> next_miss(Duration from, const vm::GuestMemory& memory) override {
+    const auto first = static_cast<std::uint64_t>(base_ / page_);
+    const auto last = static_cast<std::uint64_t>((base_ + 2 * half_ - 1) / page_);
+    if (memory.missing_in(first, last - first + 1) == 0) return std::nullopt;
+    std::int64_t t0 = (from.count_ns() + offset_ns_) % period_ns_;
+    auto it = segment_at(t0);
+    std::int64_t waited = 0;  // loop time from `from` to the start of the segment's remainder
+    // Every segment covers the whole buffer, so a miss is found within one loop.
+    for (std::size_t i = 0; i <= segments_.size(); ++i) {
+      const std::int64_t a = t0 - it->start;
+      if (const auto hit = first_miss(memory, *it, a)) {
+        vm::Miss miss;
+        miss.at = from + Duration::ns(waited + (hit->first - a));
+        miss.page = hit->second;
+        miss.write = it->kind == Kind::kWriteWhole || it->kind == Kind::kWritePair;
+        return miss;
+      }
+      waited += it->length - a;
+      if (++it == segments_.end()) it = segments_.begin();
+      t0 = it->start;
+    }
+    throw std::logic_error("memtester: a missing buffer page was not reached in one loop");
+  }
+
   std::vector<std::pair<std::string, double>> facts() const override {
     return {{"workload_phase", phase_},
             {"workload_loop_s", static_cast<double>(period_ns_) * 1e-9}};
   }
 
  private:
-  enum class Kind { kRead, kLockstep, kWhole };
+  // Whole: one pass over the buffer in order. Pair: the two halves in lockstep (*p1, *p2).
+  enum class Kind { kReadWhole, kReadPair, kWritePair, kWriteWhole };
   struct Segment {
     std::int64_t start;   // ns from the loop start
     std::int64_t length;  // ns
@@ -126,12 +153,48 @@ class Memtester final : public vm::GuestActivity {
   }
   static constexpr std::int64_t kMaxLoopNs = std::int64_t{1} << 60;  // ~36 years
 
+  std::vector<Segment>::const_iterator segment_at(std::int64_t t) const {
+    return std::upper_bound(segments_.begin(), segments_.end(), t,
+                            [](std::int64_t x, const Segment& s) { return x < s.start; }) -
+           1;
+  }
+  static bool whole(Kind k) { return k == Kind::kReadWhole || k == Kind::kWriteWhole; }
+
+  // The first access of segment `s` at or after `a` ns into it to a missing page: (ns into the
+  // segment, page). The pass touches buffer byte x at ns floor(x * length / span); the miss time
+  // is the latest one at which the page's first byte is not yet touched.
+  std::optional<std::pair<std::int64_t, std::uint64_t>> first_miss(const vm::GuestMemory& memory,
+                                                                   const Segment& s,
+                                                                   std::int64_t a) const {
+    const std::int64_t span = whole(s.kind) ? 2 * half_ : half_;
+    const auto x0 = static_cast<std::int64_t>(static_cast<__int128>(span) * a / s.length);
+    std::optional<std::int64_t> best;  // first byte (relative to the pass) of the missing page
+    std::uint64_t page = 0;
+    const auto scan = [&](std::int64_t origin) {  // the pass over [origin, origin + span)
+      const auto from = static_cast<std::uint64_t>((origin + x0) / page_);
+      const auto end = static_cast<std::uint64_t>((origin + span - 1) / page_) + 1;
+      const std::uint64_t q = memory.next_missing(from, end);
+      if (q == end) return;
+      const std::int64_t x = static_cast<std::int64_t>(q) * page_ - origin;
+      if (!best || x < *best) {
+        best = x;
+        page = q;
+      }
+    };
+    scan(base_);
+    if (!whole(s.kind)) scan(base_ + half_);
+    if (!best) return std::nullopt;
+    if (*best <= x0) return std::make_pair(a, page);
+    const auto t = static_cast<std::int64_t>(static_cast<__int128>(*best) * s.length / span);
+    return std::make_pair(std::max(t, a), page);
+  }
+
   void build_loop(const MemtesterParams& p) {
     const std::int64_t bw = std::max<std::int64_t>(1, p.bandwidth.bps() / 8);
     const std::int64_t whole = 2 * half_;
     for (int j = 0; j < 16; ++j) {  // Stuck Address: write then verify the whole buffer
-      add(Kind::kWhole, whole, bw);
-      add(Kind::kRead, whole, bw);
+      add(Kind::kWriteWhole, whole, bw);
+      add(Kind::kReadWhole, whole, bw);
     }
     struct Test {
       int passes;
@@ -154,35 +217,37 @@ class Memtester final : public vm::GuestActivity {
     }();
     for (const Test& t : tests) {
       for (int j = 0; j < t.passes; ++j) {
-        add(Kind::kLockstep, t.write_cost, bw);
-        add(Kind::kRead, whole, bw);  // compare_regions
+        add(Kind::kWritePair, t.write_cost, bw);
+        add(Kind::kReadPair, whole, bw);  // compare_regions
       }
-      add(Kind::kWhole, whole, bw);  // memset(buf, 255, wantbytes)
+      add(Kind::kWriteWhole, whole, bw);  // memset(buf, 255, wantbytes)
     }
   }
 
-  // Marks what segment `s` writes between `a` and `b` ns into it. True if that was everything.
+  // Applies what segment `s` does between `a` and `b` ns into it: its writes, and at the
+  // destination its reads (checked against what is held). True if it wrote the whole buffer
+  // (every write pass covers it).
   bool mark(vm::GuestMemory& memory, const Segment& s, std::int64_t a, std::int64_t b) {
-    if (s.kind == Kind::kRead) return false;
-    const std::int64_t span = s.kind == Kind::kWhole ? 2 * half_ : half_;
+    const bool reads = s.kind == Kind::kReadWhole || s.kind == Kind::kReadPair;
+    if (reads && memory.side() == vm::Side::kSource) return false;  // reads change nothing
+    const std::int64_t span = whole(s.kind) ? 2 * half_ : half_;
     const auto lo = static_cast<std::int64_t>(static_cast<__int128>(span) * a / s.length);
     const auto hi =
         static_cast<std::int64_t>((static_cast<__int128>(span) * b + s.length - 1) / s.length);
-    if (s.kind == Kind::kWhole) {
-      write_bytes(memory, lo, hi);
-    } else {
-      write_bytes(memory, lo, hi);
-      write_bytes(memory, half_ + lo, half_ + hi);
-    }
-    return a == 0 && b == s.length;
+    touch(memory, lo, hi, reads);
+    if (!whole(s.kind)) touch(memory, half_ + lo, half_ + hi, reads);
+    return !reads && a == 0 && b == s.length;
   }
 
-  // Writes buffer bytes [lo, hi).
-  void write_bytes(vm::GuestMemory& memory, std::int64_t lo, std::int64_t hi) {
+  // Writes (or reads) buffer bytes [lo, hi).
+  void touch(vm::GuestMemory& memory, std::int64_t lo, std::int64_t hi, bool read = false) {
     if (hi <= lo) return;
     const auto first = static_cast<std::uint64_t>((base_ + lo) / page_);
     const auto last = static_cast<std::uint64_t>((base_ + hi - 1) / page_);
-    memory.write_range(first, last - first + 1);
+    if (read)
+      memory.read_range(first, last - first + 1);
+    else
+      memory.write_range(first, last - first + 1);
   }
 
   std::int64_t page_;

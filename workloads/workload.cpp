@@ -12,6 +12,7 @@ const WorkloadRegistry& workloads() {
     register_uniform(r);
     register_hotcold(r);
     register_memtester(r);
+    register_read_heavy(r);
     return r;
   }();
   return registry;

@@ -26,6 +26,9 @@ class Algorithm {
 struct AlgorithmEntry {
   std::string_view name;
   std::string_view help;
+  std::string_view source;  // the paper or code it follows
+  // The guest runs at the destination before every page is there (needs the staleness record).
+  bool resumes_early = false;
   // Default parameters for a hypervisor preset (its stop rules and stream format).
   std::function<std::unique_ptr<sim::ParamSet>(std::string_view hypervisor)> make_params;
   // Builds the algorithm; throws sim::ParamError on inconsistent parameters.
@@ -35,8 +38,30 @@ struct AlgorithmEntry {
 using AlgorithmRegistry = sim::Registry<AlgorithmEntry>;
 const AlgorithmRegistry& algorithms();
 
+// The entry for parameters P (defaults from `defaults(hypervisor)`) and algorithm A(const P&).
+template <class P, class A>
+AlgorithmEntry make_algorithm_entry(std::string_view name, std::string_view help,
+                                    std::string_view source, P (*defaults)(std::string_view),
+                                    bool resumes_early = false) {
+  return AlgorithmEntry{
+      name,
+      help,
+      source,
+      resumes_early,
+      [defaults](std::string_view hypervisor) {
+        return std::make_unique<sim::ParamSetOf<P>>(defaults(hypervisor));
+      },
+      [](const sim::ParamSet& params) -> std::unique_ptr<Algorithm> {
+        return std::make_unique<A>(dynamic_cast<const sim::ParamSetOf<P>&>(params).value);
+      }};
+}
+
 // Each algorithm file defines one of these; algorithms.cpp calls them all.
 void register_pre_copy(AlgorithmRegistry& registry);
 void register_stop_and_copy(AlgorithmRegistry& registry);
+void register_improved_pre_copy(AlgorithmRegistry& registry);
+void register_three_stage(AlgorithmRegistry& registry);
+void register_post_copy(AlgorithmRegistry& registry);
+void register_hybrid(AlgorithmRegistry& registry);
 
 }  // namespace migsim::migration

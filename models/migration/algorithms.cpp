@@ -7,6 +7,10 @@ const AlgorithmRegistry& algorithms() {
     AlgorithmRegistry r;
     register_pre_copy(r);
     register_stop_and_copy(r);
+    register_improved_pre_copy(r);
+    register_three_stage(r);
+    register_post_copy(r);
+    register_hybrid(r);
     return r;
   }();
   return registry;
@@ -36,6 +40,10 @@ std::string_view to_string(StopReason r) {
       return "time_guard";
     case StopReason::kStopAndCopy:
       return "stop_and_copy";
+    case StopReason::kSinglePass:
+      return "single_pass";
+    case StopReason::kPostCopy:
+      return "post_copy";
   }
   return "?";
 }

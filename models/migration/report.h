@@ -29,14 +29,18 @@ enum class StopReason {
   kRoundGuard,      // migsim's cap on live rounds (sim::limits::kMaxRounds)
   kTimeGuard,       // migsim's cap on the live phase (sim::limits::kMaxLivePhase)
   kStopAndCopy,     // no live phase at all
+  kSinglePass,      // one live pass by design (three-stage copy's stage 1)
+  kPostCopy,        // the guest resumed at the destination and pulled the rest (post-copy,
+                    // or hybrid when the pre-copy rounds did not converge)
 };
 std::string_view to_string(StopReason r);
 
 struct RoundRecord {
-  int index = 0;        // 1 = first (full) pass
-  bool final = false;   // the stop-and-copy round, guest paused
-  Duration start{};     // from migration start
-  Duration duration{};  // until the dirty-log fetch that closed it (final: last page sent)
+  int index = 0;             // 1 = first (full) pass
+  bool final = false;        // the stop-and-copy round, guest paused
+  bool post_switch = false;  // after the guest resumed at the destination (push and demand)
+  Duration start{};          // from migration start
+  Duration duration{};       // until the dirty-log fetch that closed it (final: last page sent)
   std::uint64_t pages_sent = 0;
   std::uint64_t pages_skipped = 0;  // re-dirtied before their batch (Xen legacy to_skip)
   std::uint64_t pages_zero = 0;     // sent as zero-page records
@@ -45,6 +49,10 @@ struct RoundRecord {
   double bandwidth_bps = 0.0;       // achieved: bytes x 8 / duration
   std::uint64_t pages_pending = 0;  // pending after the fetch that closed it (QEMU remaining)
   Duration expected_downtime{};     // pages pending after the round / measured bandwidth
+  std::uint64_t hot_pages = 0;      // improved_pre_copy: pages held back for the final round
+  std::uint64_t pages_pushed = 0;   // post-switch: pages the source pushed
+  std::uint64_t pages_demand = 0;   // post-switch: pages sent for faults (and their neighbours)
+  std::uint64_t faults = 0;         // post-switch: faults the guest took
 };
 
 struct MigrationReport {
@@ -60,7 +68,7 @@ struct MigrationReport {
   Bytes bytes_framing{};     // page and batch headers, zero-page records
   Bytes bytes_state{};
   Bytes bytes_total() const {
-    return bytes_first_pass + bytes_resent + bytes_framing + bytes_state;
+    return bytes_first_pass + bytes_resent + bytes_framing + bytes_state + bytes_request;
   }
 
   std::uint64_t pages_sent = 0;
@@ -69,6 +77,23 @@ struct MigrationReport {
   std::uint64_t dirty_syncs = 0;               // dirty-log fetches that fed the pending set
   StopReason stop_reason = StopReason::kNone;  // which rule ended the live phase
   std::vector<RoundRecord> rounds;
+
+  // The guest at the destination (post-copy family).
+  bool resumed_before_complete = false;  // the guest ran at the destination during migration
+  std::uint64_t faults = 0;              // accesses that stalled on a missing page (QEMU
+                                         // postcopy-requests, when every fault sends one)
+  std::uint64_t requests = 0;            // page requests sent on the return path
+  std::uint64_t pages_demand = 0;        // faulted pages sent on request
+  std::uint64_t pages_prepulled = 0;     // neighbours sent with them
+  std::uint64_t pages_pushed = 0;        // pages sent by the background push after resume
+  Bytes bytes_request{};                 // destination to source
+  Duration guest_stall{};                // vCPU time blocked on missing pages
+  Duration post_switch{};                // resume at the destination until every page is current
+  // improved_pre_copy: pages held back for the final round when it began.
+  std::uint64_t hot_pages_final = 0;
+  // Guest time run from the migration's start to its end: total_time - guest_work is what the
+  // application lost (log-fetch pauses, downtime, stalls).
+  Duration guest_work{};
 };
 
 }  // namespace migsim::migration

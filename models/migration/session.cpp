@@ -17,7 +17,26 @@ MigrationSession::MigrationSession(MigrationContext& ctx, const StreamFormat& fo
       log_fetch_time_(ctx.host.log_fetch_time(ctx.guest.memory().memory())),
       page_size_(ctx.guest.memory().page_size()),
       pending_(ctx.guest.memory().pages()),
-      start_(ctx.sim.now()) {}
+      start_(ctx.sim.now()),
+      guest_time_at_start_(ctx.guest.guest_time()) {}
+
+void MigrationSession::hold_back(const sim::Bitmap& set) {
+  for (std::uint64_t w = 0; w < pending_.word_count(); ++w) {
+    const Word drop = pending_.word(w) & set.word(w);
+    if (drop == 0) continue;
+    pending_.word(w) &= ~drop;
+    pending_count_ -= static_cast<std::uint64_t>(std::popcount(drop));
+  }
+}
+
+void MigrationSession::release(const sim::Bitmap& set) {
+  for (std::uint64_t w = 0; w < pending_.word_count(); ++w) {
+    const Word add = set.word(w) & ~pending_.word(w);
+    if (add == 0) continue;
+    pending_.word(w) |= add;
+    pending_count_ += static_cast<std::uint64_t>(std::popcount(add));
+  }
+}
 
 void MigrationSession::mark_all_pending() {
   sync_guest();
@@ -46,21 +65,56 @@ void MigrationSession::GuestPause::await_resume() {
   if (paused_here) s->ctx_.guest.resume(s->now());
 }
 
-sim::Task<void> MigrationSession::fetch_dirty_log() {
+sim::Task<void> MigrationSession::fetch_dirty_log(sim::Bitmap* fetched) {
   co_await pause_guest_for(log_fetch_time_);
   sync_guest();
-  last_fetch_ = memory().fetch_and_clear(pending_);
+  last_fetch_ = memory().fetch_and_clear(pending_, fetched);
   pending_count_ += last_fetch_.newly_pending;
   ++report_.dirty_syncs;
 }
 
-Batch MigrationSession::take_batch(bool skip_redirtied) {
+void MigrationSession::capture_word(std::uint64_t w, Word cand, Batch& b, std::uint64_t& normal,
+                                    std::uint64_t& resent) {
+  vm::GuestMemory& mem = memory();
+  const auto n = static_cast<std::uint64_t>(std::popcount(cand));
+  const Word zero = format_.detect_zero_pages ? (cand & ~mem.data_word(w)) : Word{0};
+  const Word data = cand & ~zero;
+  b.zero_pages += static_cast<std::uint64_t>(std::popcount(zero));
+  normal += static_cast<std::uint64_t>(std::popcount(data));
+  resent += static_cast<std::uint64_t>(std::popcount(mem.sent_before(w, data)));
+  mem.capture(w, cand);
+  taken_.emplace_back(w, cand);
+  const std::uint64_t lo =
+      w * sim::Bitmap::kBits + static_cast<std::uint64_t>(std::countr_zero(cand));
+  const std::uint64_t hi = w * sim::Bitmap::kBits + sim::Bitmap::kBits - 1 -
+                           static_cast<std::uint64_t>(std::countl_zero(cand));
+  if (b.pages == 0 || lo < b.lowest) b.lowest = lo;
+  if (b.pages == 0 || hi > b.highest) b.highest = hi;
+  pending_.word(w) &= ~cand;
+  pending_count_ -= n;
+  b.pages += n;
+}
+
+void MigrationSession::finish_batch(Batch& b, std::uint64_t normal, std::uint64_t resent) {
+  const std::int64_t page = page_size_.count();
+  b.first_pass = Bytes{static_cast<std::int64_t>(normal - resent) * page};
+  b.resent = Bytes{static_cast<std::int64_t>(resent) * page};
+  if (b.pages > 0) {
+    b.framing = Bytes{static_cast<std::int64_t>(normal) * format_.page_header_bytes +
+                      static_cast<std::int64_t>(b.zero_pages) * format_.zero_page_bytes +
+                      format_.batch_header_bytes};
+  }
+  account(b);
+}
+
+Batch MigrationSession::take_batch(bool skip_redirtied, std::uint64_t limit) {
   sync_guest();
   vm::GuestMemory& mem = memory();
   Batch b;
-  const auto limit = static_cast<std::uint64_t>(std::min(
-      format_.batch_pages,
-      std::max<std::int64_t>(1, sim::limits::kMaxBatchPayload.count() / page_size_.count())));
+  if (limit == 0) limit = static_cast<std::uint64_t>(format_.batch_pages);
+  limit = std::min<std::uint64_t>(
+      limit, static_cast<std::uint64_t>(std::max<std::int64_t>(
+                 1, sim::limits::kMaxBatchPayload.count() / page_size_.count())));
   const std::uint64_t words = pending_.word_count();
   std::uint64_t w = cursor_ / sim::Bitmap::kBits;
   Word mask = ~Word{0} << (cursor_ % sim::Bitmap::kBits);
@@ -96,31 +150,55 @@ Batch MigrationSession::take_batch(bool skip_redirtied) {
         next_cursor = w * sim::Bitmap::kBits +
                       (sim::Bitmap::kBits - static_cast<std::uint64_t>(std::countl_zero(cand)));
       }
-      const auto n = static_cast<std::uint64_t>(std::popcount(cand));
-      const Word zero = format_.detect_zero_pages ? (cand & ~mem.data_word(w)) : Word{0};
-      const Word data = cand & ~zero;
-      b.zero_pages += static_cast<std::uint64_t>(std::popcount(zero));
-      normal += static_cast<std::uint64_t>(std::popcount(data));
-      resent += static_cast<std::uint64_t>(std::popcount(mem.sent_before(w, data)));
-      mem.capture(w, cand);
-      pending_.word(w) &= ~cand;
-      pending_count_ -= n;
-      b.pages += n;
+      capture_word(w, cand, b, normal, resent);
       if (full) break;
     }
     if (++w == words) w = 0;
   }
   cursor_ = full ? next_cursor : w * sim::Bitmap::kBits;
   if (cursor_ >= pending_.size()) cursor_ = 0;
-  const std::int64_t page = page_size_.count();
-  b.first_pass = Bytes{static_cast<std::int64_t>(normal - resent) * page};
-  b.resent = Bytes{static_cast<std::int64_t>(resent) * page};
-  if (b.pages > 0) {
-    b.framing = Bytes{static_cast<std::int64_t>(normal) * format_.page_header_bytes +
-                      static_cast<std::int64_t>(b.zero_pages) * format_.zero_page_bytes +
-                      format_.batch_header_bytes};
+  finish_batch(b, normal, resent);
+  return b;
+}
+
+Batch MigrationSession::take_range(std::uint64_t first, std::uint64_t end, std::uint64_t limit) {
+  sync_guest();
+  Batch b;
+  std::uint64_t normal = 0, resent = 0;
+  end = std::min(end, pending_.size());
+  for (std::uint64_t w = first / sim::Bitmap::kBits; first < end && b.pages < limit; ++w) {
+    const std::uint64_t lo = w * sim::Bitmap::kBits;
+    if (lo >= end) break;
+    Word cand = pending_.word(w);
+    if (lo < first) cand &= ~Word{0} << (first - lo);
+    if (end - lo < sim::Bitmap::kBits) cand &= (Word{1} << (end - lo)) - 1;
+    if (cand == 0) continue;
+    const std::uint64_t room = limit - b.pages;
+    if (static_cast<std::uint64_t>(std::popcount(cand)) > room)
+      cand &= sim::select_bit(cand, room) - 1;
+    capture_word(w, cand, b, normal, resent);
   }
-  account(b);
+  finish_batch(b, normal, resent);
+  return b;
+}
+
+Batch MigrationSession::take_below(std::uint64_t end, std::uint64_t limit) {
+  sync_guest();
+  Batch b;
+  std::uint64_t normal = 0, resent = 0;
+  end = std::min(end, pending_.size());
+  for (std::uint64_t w = (end + sim::Bitmap::kBits - 1) / sim::Bitmap::kBits;
+       w-- > 0 && b.pages < limit;) {
+    const std::uint64_t lo = w * sim::Bitmap::kBits;
+    Word cand = pending_.word(w);
+    if (end - lo < sim::Bitmap::kBits) cand &= (Word{1} << (end - lo)) - 1;
+    if (cand == 0) continue;
+    const auto have = static_cast<std::uint64_t>(std::popcount(cand));
+    const std::uint64_t room = limit - b.pages;
+    if (have > room) cand &= ~(sim::select_bit(cand, have - room) - 1);  // the highest `room`
+    capture_word(w, cand, b, normal, resent);
+  }
+  finish_batch(b, normal, resent);
   return b;
 }
 
@@ -140,12 +218,38 @@ void MigrationSession::account(const Batch& b) {
 
 sim::Simulation::Sleep MigrationSession::transmit(const Batch& b, BitRate cap) {
   const Duration start = now();
-  auto sleep = ctx_.link.send(b.bytes(), cap);
+  net::Link& link = ctx_.channel.to_destination();
+  auto sleep = link.send(b.bytes(), cap);
   const Duration took = sleep.at - start;
   if (took.count_ns() > 0)
     measured_bps_ =
         static_cast<double>(b.bytes().count()) * 8e9 / static_cast<double>(took.count_ns());
+  if (!taken_.empty()) {
+    // The pages land one latency after the last byte leaves; batches arrive in send order.
+    InFlight f;
+    if (!spare_.empty()) {
+      f.words = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    f.words.assign(taken_.begin(), taken_.end());
+    taken_.clear();
+    in_flight_.push_back(std::move(f));
+    ctx_.sim.schedule(sleep.at + link.latency(), sim::Band::kNormal, &arrive_front, this);
+  }
   return sleep;
+}
+
+void MigrationSession::arrive_front(void* self) {
+  auto* s = static_cast<MigrationSession*>(self);
+  InFlight f = std::move(s->in_flight_.front());
+  s->in_flight_.pop_front();
+  vm::GuestMemory& mem = s->memory();
+  // At the destination, the guest's accesses up to now happened before these pages were there.
+  if (mem.side() == vm::Side::kDestination) s->sync_guest();
+  for (const auto& [w, mask] : f.words) mem.arrive(w, mask);
+  f.words.clear();
+  s->spare_.push_back(std::move(f.words));
+  if (s->arrival_wake_ != nullptr) s->arrival_wake_->poke();
 }
 
 RoundRecord& MigrationSession::begin_round(bool final) {
@@ -204,24 +308,40 @@ sim::Task<void> MigrationSession::final_copy(bool fetch_log) {
   report_.downtime_final_copy = now() - start;
 }
 
-sim::Task<void> MigrationSession::transfer_state_and_resume() {
+sim::Task<void> MigrationSession::transfer_state_and_resume(Bytes metadata, bool at_destination) {
   const Duration start = now();
-  const Bytes state = ctx_.host.state_size;
+  const Bytes state = ctx_.host.state_size + metadata;
   report_.bytes_state += state;
-  if (state.count() > 0) co_await ctx_.link.send(state);
-  co_await ctx_.sim.sleep(ctx_.link.latency());
+  net::Link& link = ctx_.channel.to_destination();
+  if (state.count() > 0) co_await link.send(state);
+  co_await ctx_.sim.sleep(link.latency());
   report_.downtime_state = now() - start;
   co_await ctx_.sim.sleep(ctx_.host.resume_time);
   report_.downtime_resume = ctx_.host.resume_time;
   report_.downtime = now() - downtime_start_;
-  report_.total_time = elapsed();
+  if (at_destination) {
+    // The destination drops what the pending bitmap names: those pages come again.
+    for (std::uint64_t w = pending_.next_nonzero_word(0); w < pending_.word_count();
+         w = pending_.next_nonzero_word(w + 1))
+      memory().discard(w, pending_.word(w));
+    memory().run_at(vm::Side::kDestination);
+    report_.resumed_before_complete = true;
+    ctx_.guest.resume(now());
+  }
 }
 
 void MigrationSession::finish() {
+  if (!in_flight_.empty()) throw std::logic_error("migration ended with pages still in flight");
   if (pending_count_ != 0)
     throw std::logic_error("migration ended with " + std::to_string(pending_count_) +
                            " pages still pending");
+  sync_guest();
+  report_.total_time = elapsed();
+  report_.guest_work = ctx_.guest.guest_time() - guest_time_at_start_;
   const vm::GuestMemory& mem = memory();
+  if (mem.access_violations() != 0)
+    throw std::logic_error("the guest touched " + std::to_string(mem.access_violations()) +
+                           " pages its host did not hold");
   if (mem.tracks_stale() && mem.stale_count() != 0)
     throw std::logic_error("destination is stale: " + std::to_string(mem.stale_count()) +
                            " pages do not hold their latest version at the end (first: page " +

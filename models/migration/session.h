@@ -1,10 +1,13 @@
 // The machinery every migration algorithm shares: the pending-page set, batched sending with
-// framing and byte accounting, dirty-log fetches (with their guest pause), suspend, state
-// transfer and resume, and the round records. An algorithm file composes these into its
-// protocol; it never touches bitmaps or byte counters directly.
+// framing and byte accounting, pages in flight until they arrive, dirty-log fetches (with their
+// guest pause), suspend, state transfer and resume, and the round records. An algorithm file
+// composes these into its protocol; it never touches bitmaps or byte counters directly.
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <utility>
+#include <vector>
 
 #include "models/host/hypervisor.h"
 #include "models/migration/report.h"
@@ -22,7 +25,7 @@ using sim::BitRate;
 struct MigrationContext {
   sim::Simulation& sim;
   vm::Guest& guest;
-  net::Link& link;
+  net::Channel& channel;
   host::HostParams host;
 };
 
@@ -34,6 +37,7 @@ struct Batch {
   Bytes first_pass{};
   Bytes resent{};
   Bytes framing{};
+  std::uint64_t lowest = 0, highest = 0;  // lowest and highest page taken (when pages > 0)
   Bytes bytes() const { return first_pass + resent + framing; }
 };
 
@@ -56,8 +60,15 @@ class MigrationSession {
   void mark_all_pending();
   std::uint64_t pending_pages() const { return pending_count_; }
   Bytes pending_bytes() const { return page_size_ * static_cast<std::int64_t>(pending_count_); }
+  bool is_pending(std::uint64_t page) const { return pending_.test(page); }
   // Restarts the scan at page 0 (Xen walks PFNs from 0 each round; QEMU resumes where it was).
   void rewind() { cursor_ = 0; }
+  // The scan continues from `page` (QEMU's postcopy: after a requested page).
+  void scan_from(std::uint64_t page) { cursor_ = page < pending_.size() ? page : 0; }
+  // Takes the pages of `set` out of the pending set (improved pre-copy's hot pages), or puts
+  // them back. O(words).
+  void hold_back(const sim::Bitmap& set);
+  void release(const sim::Bitmap& set);
 
   // --- awaitables ---
   // Pauses the guest (if running) for `d`; used for dirty-log fetches and PEEKs.
@@ -72,7 +83,8 @@ class MigrationSession {
   GuestPause pause_guest_for(Duration d) { return GuestPause{this, d}; }
   // One dirty-log fetch: pays its cost (pausing the guest if the host does), then ORs the log into
   // the pending set and clears it (Xen CLEAN, QEMU sync). Result in last_fetch().
-  sim::Task<void> fetch_dirty_log();
+  // With `fetched`, also sets there the pages this fetch found (the round's own dirty set).
+  sim::Task<void> fetch_dirty_log(sim::Bitmap* fetched = nullptr);
   const vm::LogFetch& last_fetch() const { return last_fetch_; }
   // The guest's writes so far, applied (call before looking at the log).
   void sync_guest() { ctx_.guest.sync(now()); }
@@ -80,9 +92,19 @@ class MigrationSession {
   // Takes up to batch_pages pending pages from the cursor (wrapping at the end), captures their
   // content now and counts their bytes. With `skip_redirtied`, pending pages whose log bit is set
   // (dirtied again since the last fetch) are dropped instead: the next fetch brings them back.
-  Batch take_batch(bool skip_redirtied);
-  // Sends a batch; returns when its last byte has left. `cap` 0 = link rate.
+  // `limit` 0 = the stream's batch_pages.
+  Batch take_batch(bool skip_redirtied, std::uint64_t limit = 0);
+  // Takes up to `limit` pending pages of [first, end), lowest first.
+  Batch take_range(std::uint64_t first, std::uint64_t end, std::uint64_t limit);
+  // Takes up to `limit` pending pages below `end`, highest first (a backward scan).
+  Batch take_below(std::uint64_t end, std::uint64_t limit);
+  // Sends what was taken since the last transmit; returns when its last byte has left. Its pages
+  // arrive one latency later (GuestMemory::arrive, in send order). `cap` 0 = link rate.
   sim::Simulation::Sleep transmit(const Batch& b, BitRate cap = BitRate{});
+  // Called (after the pages are placed) whenever a batch arrives at the destination.
+  void on_arrival(sim::Wakeup* wake) { arrival_wake_ = wake; }
+  // Batches sent and not yet arrived.
+  bool in_flight() const { return !in_flight_.empty(); }
   // Achieved rate of the most recent transmission, bytes per second (0 before any).
   double measured_bandwidth() const { return measured_bps_ / 8.0; }
 
@@ -101,13 +123,36 @@ class MigrationSession {
   // Final round with the guest paused: fetches the log (unless `fetch_log` is false: nothing was
   // logged), then sends every pending page unthrottled.
   sim::Task<void> final_copy(bool fetch_log = true);
-  // Sends vCPU/device state, waits for the last byte to land, then pays resume_time.
-  sim::Task<void> transfer_state_and_resume();
-  // Every page ever pending has been sent and nothing is stale (or tracking is off).
+  // Sends vCPU/device state and `metadata` (a post-copy algorithm's dirty bitmap), waits for the
+  // last byte to land, then pays resume_time. With `at_destination`, the guest then runs at the
+  // destination (before every page is there); otherwise it stays paused: the migration is over.
+  sim::Task<void> transfer_state_and_resume(Bytes metadata = Bytes{}, bool at_destination = false);
+  // Ends the migration: total time and guest work. Throws if a page is still pending or stale,
+  // or if the guest touched a page its host did not hold.
   void finish();
+
+  // --- the guest at the destination ---
+  MigrationContext& context() { return ctx_; }
+  MigrationReport& report() { return report_; }
+  const StreamFormat& format() const { return format_; }
+  // Counts bytes sent on the return path.
+  void count_request(Bytes b) {
+    report_.bytes_request += b;
+    ++report_.requests;
+  }
 
  private:
   void account(const Batch& b);
+  // Captures `cand` (pending pages of word w) into batch b.
+  void capture_word(std::uint64_t w, sim::Bitmap::Word cand, Batch& b, std::uint64_t& normal,
+                    std::uint64_t& resent);
+  void finish_batch(Batch& b, std::uint64_t normal, std::uint64_t resent);
+  static void arrive_front(void* self);
+
+  // A batch on the wire: its pages by word, and when its last byte lands.
+  struct InFlight {
+    std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>> words;
+  };
 
   MigrationContext& ctx_;
   StreamFormat format_;
@@ -122,6 +167,12 @@ class MigrationSession {
   double measured_bps_ = 0.0;
   Duration downtime_start_{};
   bool round_fetched_ = false;  // the current round's closing fetch has been recorded
+  Duration guest_time_at_start_{};
+  // Pages taken since the last transmit (what it sends).
+  std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>> taken_;
+  std::deque<InFlight> in_flight_;
+  std::vector<std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>>> spare_;  // reused
+  sim::Wakeup* arrival_wake_ = nullptr;
 };
 
 }  // namespace migsim::migration

@@ -12,6 +12,9 @@ struct StopAndCopyParams {
   void visit(V& v) {
     format.visit(v);
   }
+  static StopAndCopyParams for_hypervisor(std::string_view hypervisor) {
+    return StopAndCopyParams{migration_preset(hypervisor).format};
+  }
 };
 
 class StopAndCopy final : public Algorithm {
@@ -35,16 +38,9 @@ class StopAndCopy final : public Algorithm {
 }  // namespace
 
 void register_stop_and_copy(AlgorithmRegistry& registry) {
-  registry.add(AlgorithmEntry{
+  registry.add(make_algorithm_entry<StopAndCopyParams, StopAndCopy>(
       "stop_and_copy", "suspend the guest, copy all memory and state, resume at the destination",
-      [](std::string_view hypervisor) {
-        return std::make_unique<sim::ParamSetOf<StopAndCopyParams>>(
-            StopAndCopyParams{migration_preset(hypervisor).format});
-      },
-      [](const sim::ParamSet& params) -> std::unique_ptr<Algorithm> {
-        return std::make_unique<StopAndCopy>(
-            dynamic_cast<const sim::ParamSetOf<StopAndCopyParams>&>(params).value);
-      }});
+      "Clark et al. 2005, section 3 (the baseline)", &StopAndCopyParams::for_hypervisor));
 }
 
 }  // namespace migsim::migration

@@ -2,6 +2,10 @@
 // goodput efficiency left after Ethernet/IP/TCP framing (1448/1538 = 94.15% at MTU 1500 with
 // TCP timestamps, hypervisor-mechanics.md 4.2). Transfers are serialised FIFO, so several
 // senders can share one link; streaming transfers pay latency once, when the last byte lands.
+// A migration's Channel is two such links, one per direction (full duplex): the stream to the
+// destination and the return path (post-copy page requests). Priority is the senders' business:
+// a background sender that queues one batch at a time lets a demand page overtake everything
+// but the batch on the wire (QEMU's postcopy-preempt channel, TSMC's on-demand copy).
 #pragma once
 
 #include <string>
@@ -66,6 +70,19 @@ class Link {
   BitRate goodput_;
   Duration latency_;
   Duration busy_until_{};
+};
+
+// Both directions of a migration's connection, each with the link's parameters.
+class Channel {
+ public:
+  Channel(sim::Simulation& sim, const LinkParams& params)
+      : to_destination_(sim, params), to_source_(sim, params) {}
+  Link& to_destination() { return to_destination_; }
+  Link& to_source() { return to_source_; }
+
+ private:
+  Link to_destination_;
+  Link to_source_;
 };
 
 }  // namespace migsim::net

@@ -3,6 +3,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <stdexcept>
 
 namespace migsim::vm {
 namespace {
@@ -63,6 +64,7 @@ GuestMemory::GuestMemory(const VmParams& params, std::uint64_t seed, std::uint64
   log_ = sim::Bitmap(pages_);
   data_ = sim::Bitmap(pages_);
   stale_ = sim::Bitmap(pages_);
+  in_flight_ = sim::Bitmap(pages_);
   sent_ever_ = sim::Bitmap(pages_);
   unsettled_ = sim::Bitmap(pages_);
   logged_groups_ = sim::Bitmap((log_.word_count() + kGroupWords - 1) / kGroupWords);
@@ -100,12 +102,39 @@ void GuestMemory::reset_counts() {
 }
 
 std::uint64_t GuestMemory::set_word(std::uint64_t w, Word set) {
+  if (side_ == Side::kDestination) {
+    // The guest cannot write a page its host does not hold: the access model stops it first.
+    if (const Word missing = set & stale_.word(w); missing != 0) {
+      access_violations_ += static_cast<std::uint64_t>(std::popcount(missing));
+      set &= ~missing;
+    }
+  }
   if ((unsettled_.word(w) & set) == 0) return 0;  // every page written is already settled
   log_.word(w) |= set;
   logged_groups_.set(w / kGroupWords);
   data_.word(w) |= set;
-  if (track_stale_) stale_.word(w) |= set;
+  if (track_stale_ && side_ == Side::kSource) {
+    stale_.word(w) |= set;
+    in_flight_.word(w) &= ~set;  // a copy on the wire is now outdated
+  }
   return static_cast<std::uint64_t>(mark_settled(w, unsettled_.word(w) & settled(w)));
+}
+
+std::int64_t GuestMemory::refresh(std::uint64_t w) {
+  const Word now_unsettled = ~settled(w) & log_.valid_mask(w);
+  const Word was = unsettled_.word(w);
+  std::int64_t delta = 0;
+  if (const Word settling = was & ~now_unsettled; settling != 0) delta += mark_settled(w, settling);
+  if (const Word unsettling = now_unsettled & ~was; unsettling != 0)
+    delta -= mark_unsettled(w, unsettling);
+  return delta;
+}
+
+void GuestMemory::read_range(std::uint64_t first, std::uint64_t count) {
+  if (side_ == Side::kSource || count == 0 || missing_total_ == 0) return;
+  const std::uint64_t end = first + count;
+  for (std::uint64_t p = next_missing(first, end); p < end; p = next_missing(p + 1, end))
+    ++access_violations_;
 }
 
 void GuestMemory::write_range(std::uint64_t first, std::uint64_t count) {
@@ -313,7 +342,7 @@ void GuestMemory::write_random(std::uint64_t first, std::uint64_t count, double 
   for (const auto& [w, mask] : chosen_) batch.add(w, static_cast<std::int64_t>(set_word(w, mask)));
 }
 
-LogFetch GuestMemory::fetch_and_clear(sim::Bitmap& pending) {
+LogFetch GuestMemory::fetch_and_clear(sim::Bitmap& pending, sim::Bitmap* fetched) {
   LogFetch f;
   SettleBatch batch(*this);
   const std::uint64_t words = log_.word_count();
@@ -326,8 +355,9 @@ LogFetch GuestMemory::fetch_and_clear(sim::Bitmap& pending) {
       f.dirty_count += static_cast<std::uint64_t>(std::popcount(bits));
       f.newly_pending += static_cast<std::uint64_t>(std::popcount(bits & ~pending.word(w)));
       pending.word(w) |= bits;
-      batch.add(w, -mark_unsettled(w, settled(w)));
+      if (fetched != nullptr) fetched->word(w) |= bits;
       log_.word(w) = 0;
+      batch.add(w, refresh(w));
     }
     logged_groups_.reset(g);
   }
@@ -337,11 +367,163 @@ LogFetch GuestMemory::fetch_and_clear(sim::Bitmap& pending) {
 void GuestMemory::capture(std::uint64_t word_index, Word mask) {
   mask &= log_.valid_mask(word_index);
   if (track_stale_) {
-    if (const Word unsettling = settled(word_index) & mask; unsettling != 0)
-      settle(word_index / kBlockWords, -mark_unsettled(word_index, unsettling));
-    stale_.word(word_index) &= ~mask;
+    in_flight_.word(word_index) |= mask;
+    if (const std::int64_t d = refresh(word_index); d != 0) settle(word_index / kBlockWords, d);
   }
   sent_ever_.word(word_index) |= mask;
+}
+
+std::uint64_t GuestMemory::arrive(std::uint64_t word_index, Word mask) {
+  if (!track_stale_) return 0;
+  const Word current = in_flight_.word(word_index) & mask;
+  in_flight_.word(word_index) &= ~mask;
+  const Word now_held = current & stale_.word(word_index);
+  if (now_held == 0) {
+    if (current != 0)
+      if (const std::int64_t d = refresh(word_index); d != 0) settle(word_index / kBlockWords, d);
+    return 0;
+  }
+  stale_.word(word_index) &= ~now_held;
+  const auto n = static_cast<std::uint64_t>(std::popcount(now_held));
+  if (side_ == Side::kDestination) unmiss(word_index, n);
+  if (const std::int64_t d = refresh(word_index); d != 0) settle(word_index / kBlockWords, d);
+  return n;
+}
+
+void GuestMemory::discard(std::uint64_t word_index, Word mask) {
+  if (!track_stale_) return;
+  mask &= log_.valid_mask(word_index);
+  const Word newly = mask & ~stale_.word(word_index);
+  stale_.word(word_index) |= mask;
+  in_flight_.word(word_index) &= ~mask;
+  if (side_ == Side::kDestination && newly != 0) {
+    const auto n = static_cast<std::uint64_t>(std::popcount(newly));
+    missing_per_block_[word_index / kBlockWords] += static_cast<std::uint32_t>(n);
+    missing_tree_.add(word_index / kBlockWords, static_cast<std::int64_t>(n));
+    missing_total_ += n;
+  }
+  if (const std::int64_t d = refresh(word_index); d != 0) settle(word_index / kBlockWords, d);
+}
+
+void GuestMemory::run_at(Side side) {
+  if (side == Side::kDestination && !track_stale_)
+    throw std::logic_error("the guest cannot run at the destination without the staleness record");
+  side_ = side;
+  recount();
+  if (side_ == Side::kDestination) rebuild_missing();
+}
+
+void GuestMemory::recount() {
+  const std::uint64_t words = log_.word_count();
+  for (std::uint64_t w = 0; w < words; ++w) {
+    const Word u = ~settled(w) & log_.valid_mask(w);
+    unsettled_.word(w) = u;
+  }
+  std::vector<std::int64_t> per_block((words + kBlockWords - 1) / kBlockWords, 0);
+  for (std::uint64_t g = 0; g < unsettled_per_group_.size(); ++g) {
+    std::uint64_t n = 0;
+    const std::uint64_t end = std::min(words, (g + 1) * kGroupWords);
+    for (std::uint64_t w = g * kGroupWords; w < end; ++w)
+      n += static_cast<std::uint64_t>(std::popcount(unsettled_.word(w)));
+    unsettled_per_group_[g] = static_cast<std::uint16_t>(n);
+    per_block[g * kGroupWords / kBlockWords] += static_cast<std::int64_t>(n);
+  }
+  unsettled_per_block_.assign(per_block.begin(), per_block.end());
+  unsettled_tree_ = sim::Fenwick(per_block);
+}
+
+void GuestMemory::rebuild_missing() {
+  const std::uint64_t words = stale_.word_count();
+  std::vector<std::int64_t> per_block((words + kBlockWords - 1) / kBlockWords, 0);
+  missing_total_ = 0;
+  for (std::uint64_t w = 0; w < words; ++w) {
+    const auto n = static_cast<std::int64_t>(std::popcount(stale_.word(w)));
+    per_block[w / kBlockWords] += n;
+    missing_total_ += static_cast<std::uint64_t>(n);
+  }
+  missing_per_block_.assign(per_block.begin(), per_block.end());
+  missing_tree_ = sim::Fenwick(per_block);
+}
+
+void GuestMemory::unmiss(std::uint64_t w, std::uint64_t pages) {
+  missing_per_block_[w / kBlockWords] -= static_cast<std::uint32_t>(pages);
+  missing_tree_.add(w / kBlockWords, -static_cast<std::int64_t>(pages));
+  missing_total_ -= pages;
+}
+
+std::uint64_t GuestMemory::missing_in(std::uint64_t first, std::uint64_t count) const {
+  if (side_ == Side::kSource || missing_total_ == 0 || count == 0) return 0;
+  const Split r = split(first, count);
+  std::uint64_t n = 0;
+  const auto words = [&](std::uint64_t w, Word mask) {
+    n += static_cast<std::uint64_t>(std::popcount(stale_.word(w) & mask));
+  };
+  const auto no_blocks = [](std::uint64_t) {};
+  range_words(r.head_first, r.head_count, words, no_blocks);
+  range_words(r.tail_first, r.tail_count, words, no_blocks);
+  return n + static_cast<std::uint64_t>(missing_tree_.prefix(r.block_end) -
+                                        missing_tree_.prefix(r.block_first));
+}
+
+std::uint64_t GuestMemory::kth_missing(std::uint64_t first, std::uint64_t count,
+                                       std::uint64_t k) const {
+  const Split r = split(first, count);
+  std::uint64_t found = pages_;
+  const auto in_words = [&](std::uint64_t f, std::uint64_t c) {
+    range_words(
+        f, c,
+        [&](std::uint64_t w, Word mask) {
+          if (found != pages_) return;
+          const Word bits = stale_.word(w) & mask;
+          const auto n = static_cast<std::uint64_t>(std::popcount(bits));
+          if (k < n) {
+            found =
+                w * kBits + static_cast<std::uint64_t>(std::countr_zero(sim::select_bit(bits, k)));
+          } else {
+            k -= n;
+          }
+        },
+        [](std::uint64_t) {});
+  };
+  in_words(r.head_first, r.head_count);
+  if (found != pages_) return found;
+  const std::int64_t base = missing_tree_.prefix(r.block_first);
+  const std::int64_t in_blocks = missing_tree_.prefix(r.block_end) - base;
+  if (static_cast<std::int64_t>(k) < in_blocks) {
+    const std::int64_t target = base + static_cast<std::int64_t>(k);
+    const std::size_t block = missing_tree_.upper_bound(target);
+    std::uint64_t j = static_cast<std::uint64_t>(target - missing_tree_.prefix(block));
+    for (std::uint64_t w = block * kBlockWords;; ++w) {
+      const Word bits = stale_.word(w);
+      const auto n = static_cast<std::uint64_t>(std::popcount(bits));
+      if (j < n)
+        return w * kBits + static_cast<std::uint64_t>(std::countr_zero(sim::select_bit(bits, j)));
+      j -= n;
+    }
+  }
+  k -= static_cast<std::uint64_t>(in_blocks);
+  in_words(r.tail_first, r.tail_count);
+  if (found == pages_) throw std::logic_error("kth_missing: k beyond the missing pages");
+  return found;
+}
+
+std::uint64_t GuestMemory::next_missing(std::uint64_t from, std::uint64_t end) const {
+  if (side_ == Side::kSource || missing_total_ == 0 || from >= end) return end;
+  std::uint64_t w = from / kBits;
+  Word bits = stale_.word(w) & (~Word{0} << (from % kBits));
+  const std::uint64_t w_end = (end - 1) / kBits;  // inclusive
+  for (;;) {
+    if (bits != 0) {
+      const std::uint64_t p = w * kBits + static_cast<std::uint64_t>(std::countr_zero(bits));
+      return p < end ? p : end;
+    }
+    if (++w > w_end) return end;
+    // Whole blocks with nothing missing are passed over by their counts.
+    while (w % kBlockWords == 0 && w <= w_end && missing_per_block_[w / kBlockWords] == 0)
+      w += kBlockWords;
+    if (w > w_end) return end;
+    bits = stale_.word(w);
+  }
 }
 
 }  // namespace migsim::vm

@@ -1,16 +1,25 @@
-// Guest RAM as the migration sees it: one bit per page in each of four word-packed bitmaps.
-//   dirty log  - the hypervisor's log-dirty bitmap (Xen shadow op / KVM dirty log);
+// Guest RAM on two hosts, as the migration sees it: one bit per page in each of six word-packed
+// bitmaps (six bits per page, under the one-byte budget).
+//   dirty log  - the log-dirty bitmap of the host the guest runs on (Xen shadow op / KVM dirty
+//                log); it records writes wherever the guest runs;
 //   data       - content class: 1 = data, 0 = all-zero page (QEMU sends those as 9-byte records);
-//   stale      - "the destination does not hold this page's latest version": set by every guest
-//                write, cleared when the page's content is captured for sending. Independent of
-//                the dirty log, so it proves a migration correct: at the end nothing may be stale;
-//   sent_ever  - the page has been sent at least once (splits first-pass from re-sent bytes).
-// Five bits per page in all, under the one-byte budget. A page whose log, data and stale bits
-// are all set is "settled": another write to it changes nothing. A fifth bitmap holds the
-// unsettled pages; their counts per group of 512 pages and per block of 4096 pages (plain, and in
-// a Fenwick tree) let random writers skip settled pages and find the k-th unsettled one in
-// O(log blocks), so their cost follows the pages that change, not the writes and not the size of
-// memory.
+//   stale      - "the destination does not hold this page's latest version": set by a guest
+//                write at the source, cleared when a copy captured after the last write *arrives*.
+//                Independent of the dirty log, so it proves a migration correct: at the end
+//                nothing may be stale. While the guest runs at the destination, the stale pages
+//                are exactly the ones it cannot touch without faulting ("missing");
+//   in_flight  - a copy captured since the page's last write is on its way; a write at the source
+//                clears it (the copy on the wire is outdated), its arrival clears it;
+//   sent_ever  - the page has been sent at least once (splits first-pass from re-sent bytes);
+//   unsettled  - see below.
+// The guest runs on the source or the destination (`run_at`). A page is "settled" when another
+// write to it would change nothing: at the source, its log, data and stale bits are set and no
+// copy is in flight; at the destination, it is missing (the guest cannot write it) or its log
+// and data bits are set. The unsettled pages' counts per group of 512 pages and per block of
+// 4096 pages (plain, and in a Fenwick tree) let random writers skip settled pages and find the
+// k-th unsettled one in O(log blocks), so their cost follows the pages that change, not the
+// writes and not the size of memory. At the destination, missing pages are counted the same way,
+// so the access model finds the next fault in O(log blocks).
 #pragma once
 
 #include <algorithm>
@@ -56,6 +65,9 @@ struct VmParams {
   }
 };
 
+// Which host the guest's vCPUs run on.
+enum class Side : std::uint8_t { kSource, kDestination };
+
 // Result of fetching the dirty log.
 struct LogFetch {
   std::uint64_t dirty_count = 0;    // pages marked in the log (Xen stats.dirty_count)
@@ -87,24 +99,60 @@ class GuestMemory {
   void write_random(std::uint64_t first, std::uint64_t count, double p, sim::RandomStream& rng);
   // Pages of [first, first + count) that a write would change (not settled).
   std::uint64_t unsettled_count(std::uint64_t first, std::uint64_t count) const;
+  // The guest reads pages [first, first + count): at the destination, every one must be held
+  // (a read of a missing page is counted as an access violation). Nothing else changes.
+  void read_range(std::uint64_t first, std::uint64_t count);
+
+  // --- where the guest runs, and what its host holds ---
+  Side side() const { return side_; }
+  // Moves the guest's vCPUs to `side` (at resume after a switch-over). Costs O(words).
+  void run_at(Side side);
+  // The guest's host holds page p's latest version (always true at the source).
+  bool held(std::uint64_t page) const { return side_ == Side::kSource || !stale_.test(page); }
+  // Pages the guest's host lacks: 0 at the source, stale pages at the destination.
+  std::uint64_t missing_count() const { return side_ == Side::kSource ? 0 : missing_total_; }
+  // Missing pages in [first, first + count), O(log blocks).
+  std::uint64_t missing_in(std::uint64_t first, std::uint64_t count) const;
+  // The k-th (0-based) missing page of [first, first + count); k < missing_in(first, count).
+  std::uint64_t kth_missing(std::uint64_t first, std::uint64_t count, std::uint64_t k) const;
+  // The first missing page in [from, end), or end if none. Passes over blocks with nothing
+  // missing by their counts.
+  std::uint64_t next_missing(std::uint64_t from, std::uint64_t end) const;
+  // Accesses the guest made to pages its host did not hold (0 in a correct run).
+  std::uint64_t access_violations() const { return access_violations_; }
 
   // --- hypervisor side: the dirty log ---
-  // Xen CLEAN / QEMU sync: ORs the log into `pending`, then clears the log.
-  LogFetch fetch_and_clear(sim::Bitmap& pending);
+  // Xen CLEAN / QEMU sync: ORs the log into `pending`, then clears the log. With `fetched`, also
+  // sets there the pages this fetch found (the round's own dirty set; `fetched` is not cleared).
+  LogFetch fetch_and_clear(sim::Bitmap& pending, sim::Bitmap* fetched = nullptr);
   // Xen PEEK of one word: reads the log without modifying it.
   Word peek(std::uint64_t word_index) const { return log_.word(word_index); }
   // Clears the log without reading it (enabling log-dirty mode at the start of migration).
   void clear_log() {
     log_.clear_all();
     logged_groups_.clear_all();
-    reset_counts();
+    if (side_ == Side::kSource)
+      reset_counts();  // nothing logged: nothing settled
+    else
+      recount();
   }
   std::uint64_t log_count() const { return log_.count(); }
 
   // --- content and destination state ---
   Word data_word(std::uint64_t word_index) const { return data_.word(word_index); }
-  // The content of the pages in `mask` (word `word_index`) is captured for sending now.
+  // The content of the pages in `mask` (word `word_index`) is captured for sending now: a copy of
+  // each is in flight until arrive() or a write at the source.
   void capture(std::uint64_t word_index, Word mask);
+  // The copies of the pages in `mask` captured earlier arrive at the destination. A page whose
+  // copy is still current (in flight, not written since) is no longer stale; a page whose copy
+  // was outdated by a write, or that the destination already holds, is unchanged. Returns how
+  // many pages became current.
+  std::uint64_t arrive(std::uint64_t word_index, Word mask);
+  // The destination drops its copies of the pages in `mask` (QEMU's discard bitmap, TSMC's dirty
+  // bitmap at the switch-over): they are stale until a copy captured from now on arrives.
+  void discard(std::uint64_t word_index, Word mask);
+  bool in_flight(std::uint64_t page) const { return in_flight_.test(page); }
+  Word in_flight_word(std::uint64_t word_index) const { return in_flight_.word(word_index); }
   // Pages in `mask` that had been sent before (for first-pass vs re-sent accounting).
   Word sent_before(std::uint64_t word_index, Word mask) const {
     return sent_ever_.word(word_index) & mask;
@@ -115,14 +163,25 @@ class GuestMemory {
   std::uint64_t first_stale_page() const { return stale_.find_next(0); }
   std::uint64_t zero_page_count() const { return pages_ - data_.count(); }    // scans memory
   std::uint64_t zero_pages_at_start() const { return zero_pages_at_start_; }  // counted when built
+  // Settled pages of word w (for tests).
+  Word settled_word(std::uint64_t w) const { return settled(w); }
 
   static constexpr std::uint64_t kBlockWords = 64;  // 4096 pages per settled-count block
   static constexpr std::uint64_t kGroupWords = 8;   // 512 pages per group inside a block
 
  private:
   Word settled(std::uint64_t w) const {
-    return log_.word(w) & data_.word(w) & (track_stale_ ? stale_.word(w) : ~Word{0});
+    if (side_ == Side::kDestination) return stale_.word(w) | (log_.word(w) & data_.word(w));
+    return log_.word(w) & data_.word(w) &
+           (track_stale_ ? stale_.word(w) & ~in_flight_.word(w) : ~Word{0});
   }
+  // Recomputes word w's unsettled bits after a change that may go either way; returns how many
+  // more pages are settled (negative: fewer). Block counts are the caller's, through settle().
+  std::int64_t refresh(std::uint64_t w);
+  // Missing-page counts (kept while the guest runs at the destination): word w lost `pages`
+  // missing pages.
+  void unmiss(std::uint64_t w, std::uint64_t pages);
+  void rebuild_missing();
   // Applies `set` to word w of the log, data and stale bitmaps; returns how many pages it
   // settled. Callers pass that to settle() (once per block when they touch many words).
   std::uint64_t set_word(std::uint64_t w, Word set);
@@ -156,8 +215,10 @@ class GuestMemory {
     std::uint64_t block_ = 0;
     std::int64_t pages_ = 0;
   };
-  // Nothing settled (at construction and after the log is cleared).
+  // Nothing settled (at construction and after the log is cleared at the source).
   void reset_counts();
+  // Recomputes every word's unsettled bits and the counts, O(words).
+  void recount();
   // Word w's pages in `bits` become settled / unsettled (the bitmap and the group count; block
   // counts are the caller's, through settle()). Return how many.
   int mark_settled(std::uint64_t w, Word bits) {
@@ -191,8 +252,10 @@ class GuestMemory {
   std::uint64_t pages_;
   Bytes page_size_;
   bool track_stale_;
+  Side side_ = Side::kSource;
+  std::uint64_t access_violations_ = 0;
   std::uint64_t zero_pages_at_start_ = 0;
-  sim::Bitmap log_, data_, stale_, sent_ever_;
+  sim::Bitmap log_, data_, stale_, in_flight_, sent_ever_;
   sim::Bitmap logged_groups_;  // groups (kGroupWords words) that may hold logged pages: a fetch
                                // visits these, not all of memory
   sim::Bitmap unsettled_;      // not settled: what random writers draw from (kept, not derived, so
@@ -201,6 +264,10 @@ class GuestMemory {
   std::vector<std::uint32_t> unsettled_per_block_;
   sim::Fenwick unsettled_tree_;
   std::vector<std::pair<std::uint64_t, Word>> chosen_;  // scratch for write_random
+  // Missing pages per block, plain and in a Fenwick tree (destination only).
+  std::vector<std::uint32_t> missing_per_block_;
+  sim::Fenwick missing_tree_;
+  std::uint64_t missing_total_ = 0;
 };
 
 }  // namespace migsim::vm

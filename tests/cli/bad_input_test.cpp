@@ -72,6 +72,8 @@ const Case kCases[] = {
     {"link_bandwidth_overflow.yaml",    "link.bandwidth: ", 5},
     {"page_size_not_power_of_two.yaml", "vm.page_size: 3000B is not a power of two", 1},
     {"swept_key_invalid_base.yaml",     "vm.memory: expected a size", 2},
+    {"post_copy_without_stale_tracking.yaml", "vm.track_stale: algorithm post_copy runs the guest at the destination", 4},
+    {"post_copy_bad_push_order.yaml",   "migration.push_order: 'random' is not one of", 5},
     {"swept_value_invalid.yaml",        "vm.memory: 3000B is out of range: must be at least 4KiB, at most 4TiB (in the sweep point vm.memory=3000B)", 6},
     {"quoted_seed.yaml",                "seed: expected a whole number, at least 0, at most 9223372036854775807, not the quoted text \"7\"", 1},
     {"quoted_replications.yaml",        "replications: expected a whole number, at least 1, at most 1000000, not the quoted text", 1},

@@ -59,11 +59,24 @@ TEST_CASE("a QEMU-style sync ORs into the pending set and counts only new pages"
   CHECK(pending.count() == 3);
 }
 
-TEST_CASE("the staleness record is set by every write and cleared by capture only", "[stale]") {
+TEST_CASE(
+    "the staleness record is set by writes at the source and cleared when a current copy arrives",
+    "[stale]") {
   vm::GuestMemory m(small(128), 1, 0);
   CHECK(m.stale_count() == 128);  // the destination starts with nothing
   m.capture(0, ~sim::Bitmap::Word{0});
   m.capture(1, ~sim::Bitmap::Word{0});
+  CHECK(m.stale_count() == 128);  // captured is not there yet
+  CHECK(m.in_flight(5));
+  m.write_page(5);  // the copy of page 5 on the wire is now outdated
+  CHECK_FALSE(m.in_flight(5));
+  CHECK(m.arrive(0, ~sim::Bitmap::Word{0}) == 63);
+  CHECK(m.arrive(1, ~sim::Bitmap::Word{0}) == 64);
+  CHECK(m.stale_count() == 1);
+  CHECK(m.first_stale_page() == 5);
+  CHECK(m.arrive(0, sim::Bitmap::Word{1} << 5) == 0);  // a second arrival changes nothing
+  m.capture(0, sim::Bitmap::Word{1} << 5);
+  CHECK(m.arrive(0, sim::Bitmap::Word{1} << 5) == 1);
   CHECK(m.stale_count() == 0);
   sim::Bitmap pending(m.pages());
   m.write_page(77);
@@ -119,10 +132,16 @@ TEST_CASE("random writes do no work on settled pages", "[random-writes]") {
   sim::RandomStream used(9, 0, "w"), fresh(9, 0, "w");
   m.write_random(0, m.pages(), 0.2, used);
   CHECK(used.next_u64() == fresh.next_u64());
-  // Sending a page (capture) unsettles it: only those pages can change.
+  // Sending a page (capture) unsettles it: a write would outdate the copy on the wire.
   m.capture(10, ~vm::GuestMemory::Word{0});
   CHECK(m.unsettled_count(0, m.pages()) == 64);
+  m.write_random(0, m.pages(), 1.0, used);
+  CHECK(m.unsettled_count(0, m.pages()) == 0);
+  // A copy that arrives makes its pages current: only those can change.
+  m.capture(10, ~vm::GuestMemory::Word{0});
+  m.arrive(10, ~vm::GuestMemory::Word{0});
   const auto stale_before = m.stale_count();
+  CHECK(m.unsettled_count(0, m.pages()) == 64);
   m.write_random(0, m.pages(), 1.0, used);
   CHECK(m.stale_count() == stale_before + 64);
 }
@@ -137,7 +156,7 @@ TEST_CASE("the settled counts agree with the bitmaps after any mix of operations
     sim::Bitmap pending(m.pages());
     for (int step = 0; step < 400; ++step) {
       const std::uint64_t a = rng.below(m.pages()), b = rng.below(m.pages() - a) + 1;
-      switch (rng.below(5)) {
+      switch (rng.below(6)) {
         case 0:
           m.write_range(a, b);
           break;
@@ -150,17 +169,22 @@ TEST_CASE("the settled counts agree with the bitmaps after any mix of operations
         case 3:
           m.capture(a / 64, rng.next_u64());
           break;
+        case 4:
+          m.arrive(a / 64, rng.next_u64());
+          break;
         default:
           m.write_page(a);
           break;
       }
-      // Brute force: a page is settled when its log, data and stale bits are all set.
+      // Brute force: a page is settled when its log, data and stale bits are all set and no
+      // copy of it is in flight.
       const std::uint64_t first = rng.below(m.pages()), count = rng.below(m.pages() - first) + 1;
       std::uint64_t unsettled = 0;
       for (std::uint64_t pg = first; pg < first + count; ++pg) {
         const auto w = pg / 64;
         const auto bit = vm::GuestMemory::Word{1} << (pg % 64);
-        const bool settled = (m.peek(w) & m.data_word(w) & m.stale_word(w) & bit) != 0;
+        const bool settled =
+            (m.peek(w) & m.data_word(w) & m.stale_word(w) & ~m.in_flight_word(w) & bit) != 0;
         unsettled += settled ? 0 : 1;
       }
       REQUIRE(m.unsettled_count(first, count) == unsettled);
@@ -189,7 +213,8 @@ TEST_CASE("random writes choose exactly the pages a page-by-page draw would", "[
       for (std::uint64_t pg = first; pg < first + count; ++pg) {
         const auto w = pg / 64;
         const auto bit = vm::GuestMemory::Word{1} << (pg % 64);
-        if ((m.peek(w) & m.data_word(w) & m.stale_word(w) & bit) == 0) candidates.push_back(pg);
+        if ((m.peek(w) & m.data_word(w) & m.stale_word(w) & ~m.in_flight_word(w) & bit) == 0)
+          candidates.push_back(pg);
       }
       REQUIRE(candidates.size() == m.unsettled_count(first, count));
       sim::RandomStream rng(23, 0, "w"), reference = rng;
@@ -204,7 +229,7 @@ TEST_CASE("random writes choose exactly the pages a page-by-page draw would", "[
         if (chosen[i]) expected.push_back(candidates[i]);
 
       const auto settled = [&m](std::uint64_t w) {
-        return m.peek(w) & m.data_word(w) & m.stale_word(w);
+        return m.peek(w) & m.data_word(w) & m.stale_word(w) & ~m.in_flight_word(w);
       };
       std::vector<vm::GuestMemory::Word> before(m.word_count());
       for (std::uint64_t w = 0; w < m.word_count(); ++w) before[w] = settled(w);
@@ -225,11 +250,75 @@ TEST_CASE("word masks past the last page touch nothing", "[dirty-log]") {
   m.write_mask(1, ~vm::GuestMemory::Word{0});
   CHECK(m.log_count() == 36);
   m.capture(1, ~vm::GuestMemory::Word{0});
-  CHECK(m.stale_count() == 64);  // only the 36 real pages of word 1 were captured
+  CHECK(m.arrive(1, ~vm::GuestMemory::Word{0}) == 36);  // only the 36 real pages of word 1
+  CHECK(m.stale_count() == 64);
   CHECK(m.unsettled_count(0, 100) == 100);
   sim::Bitmap pending(m.pages());
   const auto f = m.fetch_and_clear(pending);
   CHECK(f.dirty_count == 36);
   CHECK(pending.count() == 36);
   CHECK(m.unsettled_count(0, 100) == 100);
+}
+
+TEST_CASE("at the destination the guest writes only held pages, and the counts follow arrivals",
+          "[destination]") {
+  sim::RandomStream rng(8, 0, "dest");
+  vm::VmParams params = small(4096 * 6 + 100);
+  vm::GuestMemory m(params, 3, 0);
+  // Half the pages arrive before the switch.
+  for (std::uint64_t w = 0; w < m.word_count(); w += 2) {
+    m.capture(w, ~vm::GuestMemory::Word{0});
+    m.arrive(w, ~vm::GuestMemory::Word{0});
+  }
+  m.write_range(0, 64);  // word 0 is stale again
+  m.run_at(vm::Side::kDestination);
+  CHECK(m.missing_count() == m.stale_count());
+  CHECK_FALSE(m.held(0));
+  CHECK(m.held(128));
+  m.write_page(3);  // missing: a violation, and nothing changes
+  CHECK(m.access_violations() == 1);
+  m.read_range(60, 10);  // pages 60-63 missing, 64-69 missing (odd word)
+  CHECK(m.access_violations() == 11);
+  sim::Bitmap pending(m.pages());
+  for (int step = 0; step < 300; ++step) {
+    const std::uint64_t a = rng.below(m.pages()), b = rng.below(m.pages() - a) + 1;
+    switch (rng.below(4)) {
+      case 0:
+        m.write_random(a, b, rng.uniform01() * 0.7, rng);
+        break;
+      case 1:
+        m.capture(a / 64, rng.next_u64());
+        break;
+      case 2:
+        m.arrive(a / 64, rng.next_u64());
+        break;
+      default:
+        (void)m.fetch_and_clear(pending);
+        break;
+    }
+    // Brute force: settled = missing, or logged data; the missing index counts stale pages.
+    const std::uint64_t first = rng.below(m.pages()), count = rng.below(m.pages() - first) + 1;
+    std::uint64_t unsettled = 0, missing = 0, first_missing = first + count;
+    std::vector<std::uint64_t> missing_pages;
+    for (std::uint64_t pg = first; pg < first + count; ++pg) {
+      const auto w = pg / 64;
+      const auto bit = vm::GuestMemory::Word{1} << (pg % 64);
+      const bool stale = (m.stale_word(w) & bit) != 0;
+      const bool settled = stale || (m.peek(w) & m.data_word(w) & bit) != 0;
+      unsettled += settled ? 0 : 1;
+      if (stale) {
+        missing_pages.push_back(pg);
+        if (missing++ == 0) first_missing = pg;
+      }
+    }
+    REQUIRE(m.unsettled_count(first, count) == unsettled);
+    REQUIRE(m.missing_in(first, count) == missing);
+    REQUIRE(m.next_missing(first, first + count) == first_missing);
+    if (missing > 0) {
+      const std::uint64_t k = rng.below(missing);
+      REQUIRE(m.kth_missing(first, count, k) == missing_pages[k]);
+    }
+    REQUIRE(m.missing_count() == m.stale_count());
+  }
+  CHECK(m.access_violations() == 11);  // random writes never touch a missing page
 }

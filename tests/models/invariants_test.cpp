@@ -52,6 +52,9 @@ struct Writer final : vm::GuestActivity {
   void advance(sim::Duration, sim::Duration to, vm::GuestMemory& m) override {
     if (to > sim::Duration::ms(50)) m.write_page(7);  // one late write
   }
+  std::optional<vm::Miss> next_miss(sim::Duration, const vm::GuestMemory&) override {
+    return std::nullopt;
+  }
 };
 
 // A broken migration: copies memory once while the guest runs, never resends.
@@ -70,8 +73,8 @@ struct Rig {
   Rig(vm::GuestActivity& activity, const char* hypervisor)
       : memory(params(), 1, 0),
         guest(memory, activity),
-        link(sim, net::LinkParams{}),
-        ctx{sim, guest, link, host::hypervisor_presets().find(hypervisor)->defaults} {}
+        channel(sim, net::LinkParams{}),
+        ctx{sim, guest, channel, host::hypervisor_presets().find(hypervisor)->defaults} {}
   static vm::VmParams params() {
     vm::VmParams vp;
     vp.memory = sim::Bytes{64 << 20};
@@ -80,7 +83,7 @@ struct Rig {
   sim::Simulation sim;
   vm::GuestMemory memory;
   vm::Guest guest;
-  net::Link link;
+  net::Channel channel;
   migration::MigrationContext ctx;
   migration::MigrationReport report;
 };
@@ -99,6 +102,9 @@ namespace {
 
 struct Idle final : vm::GuestActivity {
   void advance(sim::Duration, sim::Duration, vm::GuestMemory&) override {}
+  std::optional<vm::Miss> next_miss(sim::Duration, const vm::GuestMemory&) override {
+    return std::nullopt;
+  }
 };
 
 sim::Process start_later(sim::Simulation& sim, sim::Duration delay, migration::Algorithm& algorithm,

@@ -47,9 +47,13 @@ inline void check_record(const Json& r) {
   check_numbers(r["rounds"], "rounds");
   CHECK(m["stale_pages"] == 0);
   CHECK(m["downtime_s"].get<double>() <= m["total_time_s"].get<double>());
-  CHECK(m["bytes_total"].get<std::int64_t>() ==
-        m["bytes_first_pass"].get<std::int64_t>() + m["bytes_resent"].get<std::int64_t>() +
-            m["bytes_framing"].get<std::int64_t>() + m["bytes_state"].get<std::int64_t>());
+  const std::int64_t request =
+      m.contains("bytes_request") ? m["bytes_request"].get<std::int64_t>() : 0;
+  CHECK(m["bytes_total"].get<std::int64_t>() == m["bytes_first_pass"].get<std::int64_t>() +
+                                                    m["bytes_resent"].get<std::int64_t>() +
+                                                    m["bytes_framing"].get<std::int64_t>() +
+                                                    m["bytes_state"].get<std::int64_t>() + request);
+  CHECK(m["guest_work_s"].get<double>() <= m["total_time_s"].get<double>() + 1e-9);
   // First-pass payload is each page at most once.
   migsim::sim::Bytes page;
   std::string error;
@@ -60,22 +64,54 @@ inline void check_record(const Json& r) {
 
   const Json& rounds = r["rounds"];
   REQUIRE(rounds.size() == m["rounds"].get<std::size_t>());
-  std::vector<Json> live;
+  std::vector<Json> live, post;
   std::int64_t round_bytes = 0;
-  std::uint64_t round_pages = 0;
+  std::uint64_t round_pages = 0, post_pages = 0, post_faults = 0;
+  std::size_t finals = 0;
   for (std::size_t i = 0; i < rounds.size(); ++i) {
     CHECK(rounds[i]["index"] == i + 1);
-    if (!rounds[i]["final"].get<bool>()) live.push_back(rounds[i]);
+    const bool is_post = rounds[i].value("post_switch", false);
+    if (is_post) {
+      post.push_back(rounds[i]);
+      post_pages += rounds[i]["pages_sent"].get<std::uint64_t>();
+      post_faults += rounds[i]["faults"].get<std::uint64_t>();
+      CHECK(rounds[i]["pages_sent"] == rounds[i]["pages_pushed"].get<std::uint64_t>() +
+                                           rounds[i]["pages_demand"].get<std::uint64_t>());
+    } else if (rounds[i]["final"].get<bool>()) {
+      ++finals;
+      CHECK(post.empty());
+    } else {
+      CHECK(post.empty());  // live rounds come first
+      CHECK(finals == 0);
+      live.push_back(rounds[i]);
+    }
     round_bytes += rounds[i]["bytes"].get<std::int64_t>();
     round_pages += rounds[i]["pages_sent"].get<std::uint64_t>();
   }
   CHECK(live.size() == m["live_rounds"].get<std::size_t>());
   CHECK(live.size() <= static_cast<std::size_t>(migsim::sim::limits::kMaxRounds));
-  CHECK(round_bytes + m["bytes_state"].get<std::int64_t>() == m["bytes_total"].get<std::int64_t>());
+  CHECK(round_bytes + m["bytes_state"].get<std::int64_t>() + request ==
+        m["bytes_total"].get<std::int64_t>());
   CHECK(round_pages == m["pages_sent"].get<std::uint64_t>());
-  // Exactly one final round, last.
   REQUIRE_FALSE(rounds.empty());
-  CHECK(rounds.back()["final"].get<bool>());
+  if (m.contains("faults")) {
+    // The guest at the destination: what was sent after the switch is pushed or demanded, the
+    // stall fits in the phase, and each fault sends at most one request.
+    CHECK(post_pages == m["pages_pushed"].get<std::uint64_t>() +
+                            m["pages_demand"].get<std::uint64_t>() +
+                            m["pages_prepulled"].get<std::uint64_t>());
+    CHECK(post_faults == m["faults"].get<std::uint64_t>());
+    CHECK(m["guest_stall_s"].get<double>() <= m["post_switch_s"].get<double>() + 1e-9);
+    CHECK(m["pages_demand"].get<std::uint64_t>() <= m["faults"].get<std::uint64_t>());
+    CHECK(m["bytes_request"].get<std::int64_t>() % 16 == 0);
+    CHECK(m["bytes_request"].get<std::int64_t>() / 16 <= m["faults"].get<std::int64_t>());
+  }
+  if (!post.empty()) {
+    CHECK(finals == 0);  // the guest resumed early: no stop-and-copy round
+  } else {
+    CHECK(finals == 1);  // exactly one final round, last
+    CHECK(rounds.back()["final"].get<bool>());
+  }
 
   // The stop reason agrees with the rounds and the parameters.
   const std::string reason = m["stop_reason"];
@@ -83,6 +119,20 @@ inline void check_record(const Json& r) {
   INFO("stop_reason " << reason);
   if (reason == "stop_and_copy") {
     CHECK(live.empty());
+    return;
+  }
+  if (reason == "post_copy") {
+    CHECK_FALSE(post.empty());
+    if (mig.contains("precopy_rounds"))
+      CHECK(static_cast<std::int64_t>(live.size()) == mig["precopy_rounds"].get<std::int64_t>());
+    if (mig.contains("switch_after_rounds"))
+      CHECK(static_cast<std::int64_t>(live.size()) ==
+            mig["switch_after_rounds"].get<std::int64_t>());
+    return;
+  }
+  if (reason == "single_pass") {
+    CHECK(live.size() == 1);
+    CHECK_FALSE(post.empty());
     return;
   }
   REQUIRE_FALSE(live.empty());

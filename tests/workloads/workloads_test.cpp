@@ -45,9 +45,9 @@ struct Fixture {
 }  // namespace
 
 TEST_CASE("every documented workload is registered", "[workloads]") {
-  for (const char* name : {"idle", "sequential", "uniform", "hotcold", "memtester"})
+  for (const char* name : {"idle", "sequential", "uniform", "hotcold", "memtester", "read_heavy"})
     CHECK(workloads::workloads().find(name) != nullptr);
-  CHECK(workloads::workloads().entries().size() == 5);
+  CHECK(workloads::workloads().entries().size() == 6);
 }
 
 TEST_CASE("sequential dirties dirty_rate x t, in order, and wraps around its region",

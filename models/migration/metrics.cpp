@@ -1,0 +1,273 @@
+#include "models/migration/metrics.h"
+
+#include <algorithm>
+
+namespace migsim::migration {
+namespace {
+
+double seconds(Duration d) {
+  return d.seconds();
+}
+std::uint64_t live_rounds(const MigrationReport& r) {
+  return static_cast<std::uint64_t>(std::count_if(
+      r.rounds.begin(), r.rounds.end(), [](const auto& x) { return !x.final && !x.post_switch; }));
+}
+double total_s(const MetricInputs& in) {
+  return seconds(in.report.total_time);
+}
+
+// The algorithms whose guest runs at the destination before every page is there.
+const std::vector<std::string_view> kResumeEarly = {"three_stage", "post_copy", "hybrid"};
+
+}  // namespace
+
+bool MetricDecl::applies_to(std::string_view algorithm) const {
+  return algorithms.empty() ||
+         std::find(algorithms.begin(), algorithms.end(), algorithm) != algorithms.end();
+}
+
+const std::vector<MetricDecl>& metric_decls() {
+  using In = const MetricInputs&;
+  using V = Metric::Value;
+  static const std::vector<MetricDecl> decls = {
+      {"total_time_s",
+       "s",
+       "Total migration time",
+       "migration start until the destination holds every page and runs (QEMU total-time)",
+       {},
+       [](In in) -> V { return total_s(in); },
+       1.0,
+       "s",
+       true},
+      {"downtime_s",
+       "s",
+       "Downtime",
+       "guest paused from suspend at the source to resume at the destination (QEMU downtime)",
+       {},
+       [](In in) -> V { return seconds(in.report.downtime); },
+       1e3,
+       "ms",
+       true},
+      {"downtime_suspend_s",
+       "s",
+       "Suspend",
+       "downtime part: suspending the guest",
+       {},
+       [](In in) -> V { return seconds(in.report.downtime_suspend); },
+       1e3,
+       "ms"},
+      {"downtime_final_copy_s",
+       "s",
+       "Final copy",
+       "downtime part: the last dirty-log fetch and the pages still pending",
+       {},
+       [](In in) -> V { return seconds(in.report.downtime_final_copy); },
+       1e3,
+       "ms"},
+      {"downtime_state_s",
+       "s",
+       "State transfer",
+       "downtime part: device/vCPU state (and a post-copy bitmap) and the last byte's latency",
+       {},
+       [](In in) -> V { return seconds(in.report.downtime_state); },
+       1e3,
+       "ms"},
+      {"downtime_resume_s",
+       "s",
+       "Resume",
+       "downtime part: resuming at the destination",
+       {},
+       [](In in) -> V { return seconds(in.report.downtime_resume); },
+       1e3,
+       "ms"},
+      {"bytes_total",
+       "bytes",
+       "Data transferred",
+       "every byte the migration put on the wire, both directions (QEMU transferred + return "
+       "path)",
+       {},
+       [](In in) -> V { return in.report.bytes_total().count(); },
+       1.0 / 1048576.0,
+       "MiB",
+       true},
+      {"bytes_first_pass",
+       "bytes",
+       "First-pass payload",
+       "page payload sent for the first time",
+       {},
+       [](In in) -> V { return in.report.bytes_first_pass.count(); },
+       1.0 / 1048576.0,
+       "MiB"},
+      {"bytes_resent",
+       "bytes",
+       "Re-sent payload",
+       "page payload of pages sent before",
+       {},
+       [](In in) -> V { return in.report.bytes_resent.count(); },
+       1.0 / 1048576.0,
+       "MiB"},
+      {"bytes_framing",
+       "bytes",
+       "Framing",
+       "page and batch headers, zero-page records",
+       {},
+       [](In in) -> V { return in.report.bytes_framing.count(); },
+       1.0 / 1048576.0,
+       "MiB"},
+      {"bytes_state",
+       "bytes",
+       "State",
+       "device/vCPU state and switch-over metadata (a post-copy algorithm's bitmap)",
+       {},
+       [](In in) -> V { return in.report.bytes_state.count(); },
+       1.0 / 1048576.0,
+       "MiB"},
+      {"transfer_ratio",
+       "ratio",
+       "Transfer ratio",
+       "bytes_total / guest memory",
+       {},
+       [](In in) -> V {
+         return static_cast<double>(in.report.bytes_total().count()) /
+                static_cast<double>(in.memory.memory().count());
+       }},
+      {"pages_sent",
+       "pages",
+       "Pages sent",
+       "pages sent, every time each was sent (QEMU normal + "
+       "duplicate)",
+       {},
+       [](In in) -> V { return in.report.pages_sent; }},
+      {"pages_zero",
+       "pages",
+       "Zero pages",
+       "pages sent as zero-page records (QEMU duplicate)",
+       {},
+       [](In in) -> V { return in.report.pages_zero; }},
+      {"pages_skipped",
+       "pages",
+       "Pages skipped",
+       "pending pages skipped because dirtied again (Xen legacy to_skip)",
+       {},
+       [](In in) -> V { return in.report.pages_skipped; }},
+      {"guest_pages",
+       "pages",
+       "Guest pages",
+       "the guest's pages",
+       {},
+       [](In in) -> V { return in.memory.pages(); }},
+      {"zero_pages_at_start",
+       "pages",
+       "Zero pages at start",
+       "all-zero pages when the migration started",
+       {},
+       [](In in) -> V { return in.memory.zero_pages_at_start(); }},
+      {"rounds",
+       "count",
+       "Rounds",
+       "round records: live rounds, the final round, post-switch "
+       "push intervals",
+       {},
+       [](In in) -> V { return static_cast<std::uint64_t>(in.report.rounds.size()); },
+       1.0,
+       "",
+       true},
+      {"live_rounds",
+       "count",
+       "Live rounds",
+       "rounds sent while the guest ran at the source",
+       {},
+       [](In in) -> V { return static_cast<std::int64_t>(live_rounds(in.report)); }},
+      {"dirty_sync_count",
+       "count",
+       "Dirty-log syncs",
+       "dirty-log fetches, the one enabling logging included (QEMU dirty-sync-count)",
+       {},
+       [](In in) -> V { return in.report.dirty_syncs; }},
+      {"mbps",
+       "Mbit/s",
+       "Throughput",
+       "bytes_total x 8 / total_time_s (QEMU mbps)",
+       {},
+       [](In in) -> V {
+         const double t = total_s(in);
+         return t > 0 ? static_cast<double>(in.report.bytes_total().count()) * 8.0 / t / 1e6 : 0.0;
+       }},
+      {"expected_downtime_s",
+       "s",
+       "Expected downtime",
+       "the last live round's pending bytes / measured bandwidth (QEMU expected-downtime)",
+       {},
+       [](In in) -> V {
+         Duration d{};
+         for (const auto& r : in.report.rounds)
+           if (!r.final && !r.post_switch) d = r.expected_downtime;
+         return seconds(d);
+       },
+       1e3,
+       "ms"},
+      {"stop_reason",
+       "text",
+       "Stop reason",
+       "which rule ended the live phase",
+       {},
+       [](In in) -> V { return to_string(in.report.stop_reason); }},
+      {"stale_pages",
+       "pages",
+       "Stale pages",
+       "pages the destination lacks the latest version of at the end (0 in a correct run; null "
+       "when not tracked)",
+       {},
+       [](In in) -> V {
+         return in.memory.tracks_stale() ? V(in.memory.stale_count()) : V(nullptr);
+       }},
+      {"guest_work_s",
+       "s",
+       "Guest work",
+       "guest time actually run from migration start to its end: total_time_s - guest_work_s "
+       "is what the application lost (log-fetch pauses, downtime, stalls)",
+       {},
+       [](In in) -> V { return seconds(in.report.guest_work); }},
+      {"faults", "count", "Faults",
+       "guest accesses at the destination that stalled on a missing page (QEMU "
+       "postcopy-requests)",
+       kResumeEarly, [](In in) -> V { return in.report.faults; }},
+      {"pages_demand", "pages", "Demand pages", "faulted pages sent on request", kResumeEarly,
+       [](In in) -> V { return in.report.pages_demand; }},
+      {"pages_prepulled", "pages", "Prepulled pages",
+       "pending neighbours sent with faulted pages (TSMC prepull, post-copy pre-paging)",
+       kResumeEarly, [](In in) -> V { return in.report.pages_prepulled; }},
+      {"pages_pushed", "pages", "Pushed pages",
+       "pages the source pushed in the background after the switch", kResumeEarly,
+       [](In in) -> V { return in.report.pages_pushed; }},
+      {"guest_stall_s", "s", "Guest stall", "vCPU time blocked on missing pages", kResumeEarly,
+       [](In in) -> V { return seconds(in.report.guest_stall); }, 1e3, "ms", true},
+      {"post_switch_s", "s", "Post-switch phase",
+       "resume at the destination until every page is current (0: the pre-copy converged)",
+       kResumeEarly, [](In in) -> V { return seconds(in.report.post_switch); }},
+      {"bytes_request", "bytes", "Request bytes", "page requests, destination to source",
+       kResumeEarly, [](In in) -> V { return in.report.bytes_request.count(); }},
+      {"hot_pages_final",
+       "pages",
+       "Hot pages",
+       "pages held back for the final round when it began",
+       {"improved_pre_copy"},
+       [](In in) -> V { return in.report.hot_pages_final; }},
+      {"sim_events",
+       "count",
+       "Events",
+       "simulation events processed (a cost measure)",
+       {},
+       [](In in) -> V { return in.sim_events; }},
+  };
+  return decls;
+}
+
+std::vector<Metric> measure(std::string_view algorithm, const MetricInputs& in) {
+  std::vector<Metric> out;
+  for (const MetricDecl& d : metric_decls())
+    if (d.applies_to(algorithm)) out.push_back(Metric{d.name, d.get(in)});
+  return out;
+}
+
+}  // namespace migsim::migration

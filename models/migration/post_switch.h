@@ -1,0 +1,47 @@
+// The phase after the guest resumes at the destination before all its pages are there: the
+// machinery post-copy (Hines & Gopalan 2009; QEMU postcopy-ram), three-stage copy (TSMC) and
+// hybrid share. Two activities run at once:
+//   - the guest runs at the destination until its next access to a missing page (the access
+//     model, vm::GuestActivity::next_miss); it then stalls: a request goes back over the return
+//     path, the source sends the page (with a window of pending neighbours) ahead of any push
+//     batch not yet on the wire, and the guest resumes when the page arrives;
+//   - the source pushes the other pending pages in batches, one batch on the wire at a time (so
+//     a demand page waits behind at most one batch), back to back or one batch per interval.
+// The phase ends when every page is current at the destination.
+#pragma once
+
+#include <cstdint>
+
+#include "models/migration/session.h"
+
+namespace migsim::migration {
+
+enum class PushOrder {
+  kLinear,  // the source's scan goes on in page order, wrapping (QEMU's background scan)
+  kPivot,   // around the latest fault in both directions, re-centred on each fault (Hines'
+            // "bubbling" active push)
+};
+
+struct PostSwitchOptions {
+  Duration push_interval{};  // 0: push batches back to back
+  std::uint64_t push_batch_pages = 1024;
+  PushOrder push_order = PushOrder::kLinear;
+  std::uint64_t window = 0;  // pending neighbours sent with a faulted page (half on each side)
+  Duration push_start{};     // the push begins this long after the resume
+  Bytes request_bytes{16};   // one page request on the return path
+};
+
+// Resumes nothing itself: call after transfer_state_and_resume(..., at_destination = true).
+// Returns when every page is current at the destination.
+sim::Task<void> run_post_switch(MigrationSession& s, const PostSwitchOptions& o);
+
+// The most pre-copy passes a post-copy-family algorithm makes before it switches (QEMU/libvirt
+// switch after 1; a guest that needs many passes is pre-copy's case, and each pass of a large
+// non-converging guest costs the pages it dirties).
+inline constexpr std::int64_t kMaxPassesBeforeSwitch = 100;
+
+// The request a fault sends back: QEMU's MIG_RP_MSG_REQ_PAGES, 4-byte header + 8-byte address +
+// 4-byte length (hypervisor-mechanics.md 2.8).
+inline constexpr std::int64_t kRequestBytes = 16;
+
+}  // namespace migsim::migration
