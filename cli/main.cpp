@@ -1,7 +1,7 @@
 // The migsim executable: argument parsing and wiring only.
 //   migsim run FILE... [--out DIR] [--jobs N] [--quiet]
 //   migsim validate FILE...
-//   migsim list [algorithms|workloads|presets|scenario]
+//   migsim list [algorithms|workloads|presets|metrics|scenario]
 //   migsim schema
 // Exit codes: 0 success, 2 bad input (scenario or command line), 1 a run failed.
 #include <fmt/format.h>
@@ -18,6 +18,7 @@
 #include "analysis/summary.h"
 #include "models/host/hypervisor.h"
 #include "models/migration/algorithm.h"
+#include "models/migration/metrics.h"
 #include "models/network/link.h"
 #include "scenarios/batch.h"
 #include "scenarios/run.h"
@@ -47,7 +48,7 @@ const char* const kUsage =
     "                      run scenario files; write DIR/results.jsonl, DIR/results.csv,\n"
     "                      DIR/summary.txt and DIR/manifest.json; print a summary table\n"
     "  validate FILE...    check scenario files (and their sweeps) without running them\n"
-    "  list [algorithms|workloads|presets|scenario]\n"
+    "  list [algorithms|workloads|presets|metrics|scenario]\n"
     "                      every parameter with its type, default and help\n"
     "  schema              print a JSON Schema of scenario files (for editors)\n"
     "\n"
@@ -264,6 +265,19 @@ void list_workloads() {
   }
 }
 
+void list_metrics() {
+  fmt::print("Metrics (the \"metrics\" object of each record; results.csv columns):\n\n");
+  for (const auto& m : migration::metric_decls()) {
+    std::string who = "every algorithm";
+    if (!m.algorithms.empty()) {
+      who.clear();
+      for (auto a : m.algorithms) who += (who.empty() ? "" : ", ") + std::string(a);
+    }
+    fmt::print("  {:<24} {:<7} {}\n  {:<24} {:<7} reported by: {}\n", m.name, m.unit, m.help, "",
+               "", who);
+  }
+}
+
 void list_presets() {
   fmt::print("Hypervisor presets (host.hypervisor):\n");
   for (const auto& h : host::hypervisor_presets().entries()) {
@@ -300,6 +314,8 @@ int cmd_list(const std::vector<std::string>& args) {
     list_presets();
   else if (what == "scenario")
     list_scenario();
+  else if (what == "metrics")
+    list_metrics();
   else if (what == "all") {
     list_scenario();
     fmt::print("\n");
@@ -308,9 +324,11 @@ int cmd_list(const std::vector<std::string>& args) {
     list_presets();
     fmt::print("\n");
     list_algorithms();
+    fmt::print("\n");
+    list_metrics();
   } else {
     throw UsageError("unknown list topic '" + what +
-                     "': use algorithms, workloads, presets or scenario");
+                     "': use algorithms, workloads, presets, metrics or scenario");
   }
   return 0;
 }

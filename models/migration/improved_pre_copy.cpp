@@ -123,6 +123,7 @@ class ImprovedPreCopy final : public Algorithm {
       s.round().hot_pages = hot.size();
     };
     report.stop_reason = co_await run_live_rounds(s, p_.live, stop_, hooks);
+    s.round().hot_pages = hot.size();  // the last live round ended without an observation
 
     co_await s.suspend();
     report.hot_pages_final = hot.size();

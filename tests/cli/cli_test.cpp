@@ -4,6 +4,7 @@
 
 #include "tests/support.h"
 
+using migsim::test::Json;
 using migsim::test::run_cli;
 
 TEST_CASE("version and help exit 0, an unknown command is a usage error", "[cli]") {
@@ -32,6 +33,23 @@ TEST_CASE("list shows each parameter with its type, default and help", "[cli]") 
                            Catch::Contains("downtime_limit"));
   r = run_cli("list presets");
   CHECK_THAT(r.output, Catch::Contains("xen-legacy") && Catch::Contains("10gigabit"));
+}
+
+TEST_CASE("list metrics walks the declaration: every metric of a record, with who reports it",
+          "[cli]") {
+  const auto r = run_cli("list metrics");
+  CHECK(r.exit_code == 0);
+  // Every metric a post-copy record and an improved pre-copy record carry is listed.
+  for (const char* algorithm : {"post_copy", "improved_pre_copy"}) {
+    const Json rec = migsim::test::run_yaml(
+        std::string("vm: {memory: 16MiB}\nworkload: {type: idle}\nhost: {hypervisor: "
+                    "xen-legacy}\nmigration: {algorithm: ") +
+        algorithm + "}\n");
+    for (const auto& [name, value] : rec["metrics"].items())
+      CHECK_THAT(r.output, Catch::Contains(name));
+  }
+  CHECK_THAT(r.output, Catch::Contains("reported by: three_stage, post_copy, hybrid") &&
+                           Catch::Contains("reported by: improved_pre_copy"));
 }
 
 TEST_CASE("validate counts points and runs, run writes results, CSV, summary and manifest",
