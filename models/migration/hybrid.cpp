@@ -13,9 +13,7 @@ namespace {
 struct HybridParams {
   LiveCopyParams live;
   std::int64_t switch_after_rounds = 1;
-  std::string push_order = "linear";
-  std::int64_t prepage_pages = 0;
-  std::int64_t push_batch_pages = 64;
+  DemandPagingParams paging;  // QEMU: linear, no pre-paging
 
   template <class V>
   void visit(V& v) {
@@ -27,20 +25,7 @@ struct HybridParams {
           .at_least(1)
           .at_most(kMaxPassesBeforeSwitch)
           .counting("rounds"));
-    v(sim::param("push_order", push_order,
-                 "background push after the switch: linear = in page order from where the scan "
-                 "is (QEMU); pivot = around the latest fault, both directions")
-          .one_of({"linear", "pivot"}));
-    v(sim::param("prepage_pages", prepage_pages,
-                 "pending pages around a faulted page sent with it (QEMU: 0)")
-          .at_least(0)
-          .at_most(sim::limits::kMaxBatchPages)
-          .counting("pages"));
-    v(sim::param("push_batch_pages", push_batch_pages,
-                 "pages per push batch after the switch; a demand page waits behind at most one")
-          .at_least(1)
-          .at_most(sim::limits::kMaxBatchPages)
-          .counting("pages"));
+    paging.visit(v);
     live.format.visit(v);
   }
   static HybridParams for_hypervisor(std::string_view hypervisor) {
@@ -69,18 +54,8 @@ class Hybrid final : public Algorithm {
       s.finish();
       co_return;
     }
-    // The dirty log's last fetch (what the round left) is what the destination must pull.
-    co_await s.fetch_dirty_log();
-    s.record_fetch(s.last_fetch().dirty_count);
-    const Bytes bitmap{static_cast<std::int64_t>((s.memory().pages() + 7) / 8)};
-    co_await s.transfer_state_and_resume(bitmap, /*at_destination=*/true);
-    PostSwitchOptions o;
-    o.push_batch_pages = static_cast<std::uint64_t>(p_.push_batch_pages);
-    o.push_order = p_.push_order == "pivot" ? PushOrder::kPivot : PushOrder::kLinear;
-    o.window = static_cast<std::uint64_t>(p_.prepage_pages);
-    o.request_bytes = Bytes{kRequestBytes};
-    co_await run_post_switch(s, o);
-    s.finish();
+    // What the last round left, and what was dirtied since, is pulled at the destination.
+    co_await switch_to_destination(s, /*fetch_log=*/true, 0, p_.paging.options());
   }
 
  private:

@@ -1,6 +1,6 @@
 // The metrics a run reports, declared once: name (stable, units in the name), unit, what it
-// means, and which algorithms report it. The JSON record, the CSV columns, the summary table,
-// the figures and `migsim list metrics` all walk this declaration.
+// means, and which algorithms report it. The JSON record and `migsim list metrics` walk this
+// declaration (the CSV, summary table and figures are to follow, issue 6 part 5).
 #pragma once
 
 #include <cstdint>
@@ -35,10 +35,6 @@ struct MetricDecl {
   // Algorithms that report it; empty: every algorithm.
   std::vector<std::string_view> algorithms;
   Metric::Value (*get)(const MetricInputs&);
-  // How tables and figures show it: value x scale, in display_unit; `table`: a summary column.
-  double scale = 1.0;
-  std::string_view display_unit;
-  bool table = false;
   bool applies_to(std::string_view algorithm) const;
 };
 

@@ -14,9 +14,7 @@ namespace {
 
 struct PostCopyParams {
   std::int64_t precopy_rounds = 0;
-  std::string push_order = "pivot";
-  std::int64_t prepage_pages = 16;
-  std::int64_t push_batch_pages = 64;
+  DemandPagingParams paging{"pivot", 16, 64};
   Duration push_start{};
   BitRate max_bandwidth{};
   StreamFormat format;
@@ -29,20 +27,7 @@ struct PostCopyParams {
           .at_least(0)
           .at_most(kMaxPassesBeforeSwitch)
           .counting("rounds"));
-    v(sim::param("push_order", push_order,
-                 "background push: linear = in page order from where the scan is; pivot = "
-                 "around the latest fault, both directions (Hines' bubbling)")
-          .one_of({"linear", "pivot"}));
-    v(sim::param("prepage_pages", prepage_pages,
-                 "pending pages around a faulted page sent with it (half before, half after)")
-          .at_least(0)
-          .at_most(sim::limits::kMaxBatchPages)
-          .counting("pages"));
-    v(sim::param("push_batch_pages", push_batch_pages,
-                 "pages per push batch; a demand page waits behind at most one batch")
-          .at_least(1)
-          .at_most(sim::limits::kMaxBatchPages)
-          .counting("pages"));
+    paging.visit(v);
     v(sim::param("push_start", push_start,
                  "the background push begins this long after the resume (0 = at once); a long "
                  "delay leaves demand paging alone, to study faults")
@@ -62,57 +47,41 @@ struct PostCopyParams {
 
 class PostCopy final : public Algorithm {
  public:
-  explicit PostCopy(const PostCopyParams& p) : p_(p), passes_(passes(p)) {
-    live_.skip_redirtied = false;
-    live_.rescan_each_pass = false;
-    live_.max_bandwidth = p.max_bandwidth;
-    live_.format = p.format;
-    live_.stop = passes_rules(p);
+  explicit PostCopy(const PostCopyParams& p) : p_(p), live_(passes(p)), stop_(live_.stop) {
     live_.check();
   }
 
   sim::Process run(MigrationContext& ctx, MigrationReport& report) override {
     MigrationSession s(ctx, p_.format, report);
     const bool logging = p_.precopy_rounds > 0;
+    report.stop_reason = StopReason::kPostCopy;
     if (logging) {
-      const StopReason r = co_await run_live_rounds(s, live_, passes_);
-      report.stop_reason = r == StopReason::kMaxRounds ? StopReason::kPostCopy : r;
-    } else {
-      report.stop_reason = StopReason::kPostCopy;
+      const StopReason r = co_await run_live_rounds(s, live_, stop_);
+      if (r != StopReason::kMaxRounds) report.stop_reason = r;  // a guard ended the passes
     }
     co_await s.suspend();
-    if (logging) {
-      co_await s.fetch_dirty_log();
-      s.record_fetch(s.last_fetch().dirty_count);
-    } else {
-      s.mark_all_pending();  // nothing sent yet: every page is pending, nothing to log
-    }
-    const Bytes bitmap{static_cast<std::int64_t>((s.memory().pages() + 7) / 8)};
-    co_await s.transfer_state_and_resume(bitmap, /*at_destination=*/true);
-
-    PostSwitchOptions o;
-    o.push_batch_pages = static_cast<std::uint64_t>(p_.push_batch_pages);
-    o.push_order = p_.push_order == "pivot" ? PushOrder::kPivot : PushOrder::kLinear;
-    o.window = static_cast<std::uint64_t>(p_.prepage_pages);
+    PostSwitchOptions o = p_.paging.options();
     o.push_start = p_.push_start;
-    o.request_bytes = Bytes{kRequestBytes};
-    co_await run_post_switch(s, o);
-    s.finish();
+    co_await switch_to_destination(s, logging, 0, o);
   }
 
  private:
-  static StopRules passes_rules(const PostCopyParams& p) {
-    StopRules r;
-    r.max_rounds = std::max<std::int64_t>(1, p.precopy_rounds);
-    r.min_dirty_pages = 0;
-    r.max_factor = 0.0;
-    return r;
+  // `precopy_rounds` passes that send everything pending, unthrottled but for max_bandwidth.
+  static LiveCopyParams passes(const PostCopyParams& p) {
+    LiveCopyParams live;
+    live.stop.max_rounds = std::max<std::int64_t>(1, p.precopy_rounds);
+    live.stop.min_dirty_pages = 0;
+    live.stop.max_factor = 0.0;
+    live.skip_redirtied = false;
+    live.rescan_each_pass = false;
+    live.max_bandwidth = p.max_bandwidth;
+    live.format = p.format;
+    return live;
   }
-  static StopPolicy passes(const PostCopyParams& p) { return StopPolicy(passes_rules(p)); }
 
   PostCopyParams p_;
   LiveCopyParams live_;
-  StopPolicy passes_;
+  StopPolicy stop_;
 };
 
 }  // namespace

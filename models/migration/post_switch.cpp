@@ -176,4 +176,20 @@ sim::Task<void> run_post_switch(MigrationSession& s, const PostSwitchOptions& o)
   co_await phase.run();
 }
 
+sim::Task<void> switch_to_destination(MigrationSession& s, bool fetch_log,
+                                      std::int64_t bytes_per_pending_page,
+                                      const PostSwitchOptions& o) {
+  if (fetch_log) {
+    co_await s.fetch_dirty_log();
+    s.record_fetch(s.last_fetch().dirty_count);
+  } else {
+    s.mark_all_pending();  // nothing sent yet: every page is pending, nothing was logged
+  }
+  const Bytes metadata{static_cast<std::int64_t>((s.memory().pages() + 7) / 8) +
+                       static_cast<std::int64_t>(s.pending_pages()) * bytes_per_pending_page};
+  co_await s.transfer_state_and_resume(metadata, /*at_destination=*/true);
+  co_await run_post_switch(s, o);
+  s.finish();
+}
+
 }  // namespace migsim::migration

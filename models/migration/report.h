@@ -82,7 +82,6 @@ struct MigrationReport {
   bool resumed_before_complete = false;  // the guest ran at the destination during migration
   std::uint64_t faults = 0;              // accesses that stalled on a missing page (QEMU
                                          // postcopy-requests, when every fault sends one)
-  std::uint64_t requests = 0;            // page requests sent on the return path
   std::uint64_t pages_demand = 0;        // faulted pages sent on request
   std::uint64_t pages_prepulled = 0;     // neighbours sent with them
   std::uint64_t pages_pushed = 0;        // pages sent by the background push after resume

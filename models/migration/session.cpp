@@ -231,7 +231,7 @@ sim::Simulation::Sleep MigrationSession::transmit(const Batch& b, BitRate cap) {
       f.words = std::move(spare_.back());
       spare_.pop_back();
     }
-    f.words.assign(taken_.begin(), taken_.end());
+    std::swap(f.words, taken_);  // the batch's pages travel; taken_ gets a spare buffer
     taken_.clear();
     in_flight_.push_back(std::move(f));
     ctx_.sim.schedule(sleep.at + link.latency(), sim::Band::kNormal, &arrive_front, this);

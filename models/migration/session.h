@@ -136,10 +136,7 @@ class MigrationSession {
   MigrationReport& report() { return report_; }
   const StreamFormat& format() const { return format_; }
   // Counts bytes sent on the return path.
-  void count_request(Bytes b) {
-    report_.bytes_request += b;
-    ++report_.requests;
-  }
+  void count_request(Bytes b) { report_.bytes_request += b; }
 
  private:
   void account(const Batch& b);

@@ -68,24 +68,14 @@ class ThreeStage final : public Algorithm {
     report.stop_reason = StopReason::kSinglePass;
 
     // Stage 2: suspend; the dirty bitmap, its per-page overhead and the CPU state go across.
-    co_await s.suspend();
-    co_await s.fetch_dirty_log();
-    s.record_fetch(s.last_fetch().dirty_count);
-    const std::uint64_t pages = s.memory().pages();
-    const Bytes metadata{static_cast<std::int64_t>((pages + 7) / 8) +
-                         static_cast<std::int64_t>(s.pending_pages()) *
-                             p_.dirty_page_overhead_bytes};
-    co_await s.transfer_state_and_resume(metadata, /*at_destination=*/true);
-
     // Stage 3: periodic push and on-demand copy with prepull.
+    co_await s.suspend();
     PostSwitchOptions o;
     o.push_interval = p_.push_interval;
     o.push_batch_pages = static_cast<std::uint64_t>(p_.push_batch_pages);
     o.push_order = PushOrder::kLinear;
     o.window = static_cast<std::uint64_t>(p_.prepull_pages);
-    o.request_bytes = Bytes{kRequestBytes};
-    co_await run_post_switch(s, o);
-    s.finish();
+    co_await switch_to_destination(s, /*fetch_log=*/true, p_.dirty_page_overhead_bytes, o);
   }
 
  private:
