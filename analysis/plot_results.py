@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Three-panel figure from a migsim results.jsonl: total migration time, data transferred and
-downtime against one sweep key (default vm.memory), one bar per value of the other sweep keys
-(e.g. the algorithm), mean with 95% confidence interval over replications, like figure 5 of the
-three-stage-copy paper (Song et al. 2014).
+"""Figures from a migsim results.jsonl, one per scenario: a panel per metric the declaration
+marks for figures (total time, data transferred, downtime, guest stall), against one sweep key
+(default vm.memory), one bar per value of the other sweep keys (e.g. the algorithm), mean with
+95% confidence interval over replications, like figures 4 and 5 of the three-stage-copy paper
+(Song et al. 2014).
 
-Usage: plot_results.py RESULTS.jsonl [--out PREFIX] [--x KEY]
-Writes PREFIX.png and PREFIX.pdf (default PREFIX: figure next to the results file).
+The panels, labels and units come from the metric declaration that `migsim run` writes into
+manifest.json next to the results (its "metrics" list); nothing here names a metric.
+
+Usage: plot_results.py RESULTS.jsonl [--out PREFIX] [--x KEY] [--manifest FILE]
+Writes PREFIX-<scenario>.png and .pdf per scenario (PREFIX.png/.pdf when there is one scenario;
+default PREFIX: figure next to the results file).
 Needs matplotlib (Debian: python3-matplotlib; run with /usr/bin/python3).
 """
 import argparse
@@ -26,11 +31,23 @@ T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2
         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
         2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
 
-PANELS = [
-    ("total_time_s", 1.0, "Total migration time (s)"),
-    ("bytes_total", 1.0 / 2**20, "Data transferred (MiB)"),
-    ("downtime_s", 1e3, "Downtime (ms)"),
-]
+
+def panels_from(manifest_path):
+    """(metric, scale, axis label) for each metric the declaration puts in figures."""
+    try:
+        with open(manifest_path) as f:
+            manifest = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        sys.exit(f"{manifest_path}: cannot read the metric declaration ({e}); "
+                 "give the manifest.json that migsim run wrote with --manifest")
+    decls = manifest.get("metrics")
+    if not isinstance(decls, list):
+        sys.exit(f"{manifest_path}: no \"metrics\" list (written by an older migsim?)")
+    panels = [(d["name"], float(d["show"]["scale"]), f"{d['label']} ({d['show']['unit']})")
+              for d in decls if d.get("show", {}).get("figure")]
+    if not panels:
+        sys.exit(f"{manifest_path}: the declaration marks no metric for figures")
+    return panels
 
 
 def mean_ci(values):
@@ -69,20 +86,16 @@ def load(path):
     return records
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("results")
-    ap.add_argument("--out", help="output prefix (PREFIX.png, PREFIX.pdf)")
-    ap.add_argument("--x", default="vm.memory", help="sweep key for the x axis")
-    args = ap.parse_args()
-    records = load(args.results)
-    prefix = args.out or os.path.join(os.path.dirname(args.results) or ".", "figure")
+def scenario_of(r):
+    return r.get("scenario_name") or os.path.basename(r["scenario_file"])
 
+
+def plot(records, panels, x_key, title, prefix):
     def x_of(r):
-        return r["point"].get(args.x, r["scenario"]["vm"]["memory"] if args.x == "vm.memory" else "-")
+        return r["point"].get(x_key, r["scenario"]["vm"]["memory"] if x_key == "vm.memory" else "-")
 
     def series_of(r):
-        rest = [f"{v}" for k, v in r["point"].items() if k != args.x]
+        rest = [f"{v}" for k, v in r["point"].items() if k != x_key]
         return " ".join(rest) if rest else r["scenario"]["migration"]["algorithm"]
 
     xs = list(OrderedDict.fromkeys(x_of(r) for r in records))
@@ -93,32 +106,60 @@ def main():
     for r in records:
         groups.setdefault((series_of(r), x_of(r)), []).append(r["metrics"])
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    cols = 2 if len(panels) == 4 else len(panels)
+    rows = math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 3.6 * rows), squeeze=False)
+    axes = [ax for row in axes for ax in row]
     width = 0.8 / len(series)
-    for ax, (metric, scale, label) in zip(axes, PANELS):
+    for ax, (metric, scale, label) in zip(axes, panels):
         for i, s in enumerate(series):
             means, errs, pos = [], [], []
             for j, x in enumerate(xs):
-                ms = groups.get((s, x))
-                if not ms:
+                # A metric the algorithm does not report (pre-copy's guest stall) has no bar.
+                vals = [float(v[metric]) * scale for v in groups.get((s, x), [])
+                        if v.get(metric) is not None]
+                if not vals:
                     continue
-                m, ci = mean_ci([float(v[metric]) * scale for v in ms])
+                m, ci = mean_ci(vals)
                 means.append(m)
                 errs.append(ci)
                 pos.append(j - 0.4 + width * (i + 0.5))
-            ax.bar(pos, means, width, yerr=errs, capsize=3, label=s)
+            ax.bar(pos, means, width, yerr=errs, capsize=3, label=s, color=f"C{i}")
         ax.set_xticks(range(len(xs)))
         ax.set_xticklabels(xs)
-        ax.set_xlabel(args.x.replace("vm.memory", "VM memory"))
+        ax.set_xlabel(x_key.replace("vm.memory", "VM memory"))
         ax.set_ylabel(label)
         ax.grid(axis="y", alpha=0.3)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
     axes[0].legend(fontsize=8)
     n = max(len(v) for v in groups.values())
-    fig.suptitle(f"{os.path.basename(args.results)}: mean and 95% CI over {n} replications", fontsize=9)
+    fig.suptitle(f"{title}: mean and 95% CI over {n} replications", fontsize=9)
     fig.tight_layout()
     fig.savefig(prefix + ".png", dpi=150)
     fig.savefig(prefix + ".pdf")
     print(f"figure: {prefix}.png {prefix}.pdf")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("results")
+    ap.add_argument("--out", help="output prefix (PREFIX[-scenario].png, .pdf)")
+    ap.add_argument("--x", default="vm.memory", help="sweep key for the x axis")
+    ap.add_argument("--manifest", help="manifest.json with the metric declaration "
+                    "(default: next to the results)")
+    args = ap.parse_args()
+    records = load(args.results)
+    where = os.path.dirname(args.results) or "."
+    prefix = args.out or os.path.join(where, "figure")
+    panels = panels_from(args.manifest or os.path.join(where, "manifest.json"))
+    scenarios = OrderedDict()
+    for r in records:
+        scenarios.setdefault(scenario_of(r), []).append(r)
+    for name, recs in scenarios.items():
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+        plot(recs, panels, args.x, name,
+             prefix if len(scenarios) == 1 else f"{prefix}-{safe}")
 
 
 if __name__ == "__main__":

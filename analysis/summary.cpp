@@ -7,6 +7,8 @@
 #include <cmath>
 #include <map>
 
+#include "models/migration/metrics.h"
+
 namespace migsim::analysis {
 
 Estimate estimate(const std::vector<double>& values) {
@@ -25,10 +27,28 @@ Estimate estimate(const std::vector<double>& values) {
   return e;
 }
 
+const Estimate* PointSummary::find(std::string_view name) const {
+  for (const auto& [n, e] : metrics)
+    if (n == name) return &e;
+  return nullptr;
+}
+
+namespace {
+
+std::vector<const migration::MetricDecl*> table_metrics() {
+  std::vector<const migration::MetricDecl*> out;
+  for (const auto& d : migration::metric_decls())
+    if (d.show.table) out.push_back(&d);
+  return out;
+}
+
+}  // namespace
+
 std::vector<PointSummary> summarize(const std::vector<Json>& records) {
+  const auto columns = table_metrics();
   struct Acc {
     PointSummary s;
-    std::vector<double> t, d, b, r;
+    std::vector<std::vector<double>> values;  // per table metric
   };
   std::vector<Acc> groups;
   std::map<std::pair<std::string, std::size_t>, std::size_t> index;
@@ -43,48 +63,77 @@ std::vector<PointSummary> summarize(const std::vector<Json>& records) {
       a.s.point_index = key.second;
       for (const auto& [k, v] : rec["point"].items())
         a.s.point += (a.s.point.empty() ? "" : " ") + k + "=" + v.get<std::string>();
+      a.values.resize(columns.size());
       groups.push_back(std::move(a));
     }
     Acc& a = groups[it->second];
     const Json& m = rec["metrics"];
-    a.t.push_back(m["total_time_s"].get<double>());
-    a.d.push_back(m["downtime_s"].get<double>());
-    a.b.push_back(m["bytes_total"].get<double>());
-    a.r.push_back(m["rounds"].get<double>());
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      const auto f = m.find(std::string(columns[c]->name));
+      if (f != m.end() && f->is_number()) a.values[c].push_back(f->get<double>());
+    }
   }
   std::vector<PointSummary> out;
   for (auto& a : groups) {
-    a.s.total_time_s = estimate(a.t);
-    a.s.downtime_s = estimate(a.d);
-    a.s.bytes_total = estimate(a.b);
-    a.s.rounds = estimate(a.r);
+    for (std::size_t c = 0; c < columns.size(); ++c)
+      if (!a.values[c].empty())
+        a.s.metrics.emplace_back(std::string(columns[c]->name), estimate(a.values[c]));
     out.push_back(std::move(a.s));
   }
   return out;
 }
 
 std::string format_table(const std::vector<PointSummary>& rows) {
-  std::size_t point_width = 5;
-  for (const auto& r : rows) point_width = std::max(point_width, r.point.size());
-  const auto ci = [](const Estimate& e, double scale, int precision) {
-    return fmt::format("{:.{}f} ± {:.{}f}", e.mean * scale, precision, e.half_width * scale,
-                       precision);
-  };
-  std::string out =
-      fmt::format("{:<{}}  {:>3}  {:>20}  {:>20}  {:>22}  {:>6}\n", "point", point_width, "n",
-                  "total time [s]", "downtime [ms]", "transferred [MiB]", "rounds");
-  std::string last_scenario;
-  for (const auto& r : rows) {
-    if (r.scenario != last_scenario) {
-      out += "# " + r.scenario + "\n";
-      last_scenario = r.scenario;
-    }
-    out += fmt::format("{:<{}}  {:>3}  {:>20}  {:>20}  {:>22}  {:>6.1f}\n",
-                       r.point.empty() ? "-" : r.point, point_width, r.total_time_s.n,
-                       ci(r.total_time_s, 1.0, 3), ci(r.downtime_s, 1e3, 1),
-                       ci(r.bytes_total, 1.0 / 1048576.0, 1), r.rounds.mean);
+  const auto columns = table_metrics();
+  // Cells first, then each column as wide as its widest cell.
+  std::vector<std::string> header{"point", "n"};
+  for (const auto* d : columns) {
+    const std::string_view unit = d->show.unit.empty() ? d->unit : d->show.unit;
+    std::string h(d->label);
+    if (unit != "count" && !unit.empty()) h += " [" + std::string(unit) + "]";
+    header.push_back(std::move(h));
   }
-  out += "(mean ± 95% confidence half-width over replications, Student t)\n";
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& r : rows) {
+    std::size_t n = 0;
+    for (const auto& [name, e] : r.metrics) n = std::max(n, e.n);
+    std::vector<std::string> line{r.point.empty() ? "-" : r.point, std::to_string(n)};
+    for (const auto* d : columns) {
+      const Estimate* e = r.find(d->name);
+      const double k = d->show.scale;
+      const int p = d->show.precision;
+      line.push_back(e ? fmt::format("{:.{}f} ± {:.{}f}", e->mean * k, p, e->half_width * k, p)
+                       : std::string("-"));
+    }
+    cells.push_back(std::move(line));
+  }
+  // Display width: "±" is one column but two bytes.
+  const auto width = [](const std::string& s) {
+    return s.size() - (s.find("±") != std::string::npos ? 1 : 0);
+  };
+  std::vector<std::size_t> widths(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    widths[c] = width(header[c]);
+    for (const auto& line : cells) widths[c] = std::max(widths[c], width(line[c]));
+  }
+  const auto row = [&](const std::vector<std::string>& line) {
+    std::string out = line[0] + std::string(widths[0] - width(line[0]), ' ');
+    for (std::size_t c = 1; c < line.size(); ++c)
+      out += "  " + std::string(widths[c] - width(line[c]), ' ') + line[c];
+    return out + "\n";
+  };
+  std::string out = row(header);
+  std::string last_scenario;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].scenario != last_scenario) {
+      out += "# " + rows[i].scenario + "\n";
+      last_scenario = rows[i].scenario;
+    }
+    out += row(cells[i]);
+  }
+  out +=
+      "(mean ± 95% confidence half-width over replications, Student t; - = not reported by "
+      "the algorithm)\n";
   return out;
 }
 
@@ -118,6 +167,16 @@ std::string to_csv(const std::vector<Json>& records) {
       if (std::find(metric_keys.begin(), metric_keys.end(), k) == metric_keys.end())
         metric_keys.push_back(k);
   }
+  // Declared metrics in declaration order, whatever the first record reported; any other
+  // metric (from an older record) after them in order of appearance.
+  const auto& decls = migration::metric_decls();
+  const auto rank = [&](const std::string& name) {
+    const auto it = std::find_if(decls.begin(), decls.end(),
+                                 [&](const migration::MetricDecl& d) { return d.name == name; });
+    return static_cast<std::size_t>(it - decls.begin());
+  };
+  std::stable_sort(metric_keys.begin(), metric_keys.end(),
+                   [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
   std::string out = "scenario_file,scenario_name,point_index";
   for (const auto& k : point_keys) out += "," + csv_field(Json(k));
   out += ",replicate,seed";
@@ -132,6 +191,25 @@ std::string to_csv(const std::vector<Json>& records) {
     for (const auto& k : metric_keys)
       out += "," + (rec["metrics"].contains(k) ? csv_field(rec["metrics"][k]) : "");
     out += "\n";
+  }
+  return out;
+}
+
+Json metrics_json() {
+  Json out = Json::array();
+  for (const auto& d : migration::metric_decls()) {
+    Json who = Json::array();
+    for (auto a : d.algorithms) who.push_back(std::string(a));
+    out.push_back(Json{{"name", std::string(d.name)},
+                       {"unit", std::string(d.unit)},
+                       {"label", std::string(d.label)},
+                       {"help", std::string(d.help)},
+                       {"reported_by", who.empty() ? Json("all") : who},
+                       {"show",
+                        {{"unit", std::string(d.show.unit.empty() ? d.unit : d.show.unit)},
+                         {"scale", d.show.scale},
+                         {"table", d.show.table},
+                         {"figure", d.show.figure}}}});
   }
   return out;
 }

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace migsim::analysis {
@@ -23,13 +25,20 @@ struct PointSummary {
   std::string scenario;  // name, or file when unnamed
   std::size_t point_index = 0;
   std::string point;  // "vm.memory=128MiB migration.algorithm=pre_copy"
-  Estimate total_time_s, downtime_s, bytes_total, rounds;
+  // The summary-table metrics (MetricShow::table) the point's records report, by name.
+  std::vector<std::pair<std::string, Estimate>> metrics;
+  const Estimate* find(std::string_view name) const;
 };
 
-// One summary per (scenario file, point), in order of first appearance.
+// One summary per (scenario file, point), in order of first appearance. The table's columns
+// are the metric declaration's table metrics, in declaration order.
 std::vector<PointSummary> summarize(const std::vector<Json>& records);
 std::string format_table(const std::vector<PointSummary>& rows);
-// results.csv: one row per record, point keys and scalar metrics as columns.
+// results.csv: one row per record, point keys and then metrics as columns, metrics in
+// declaration order.
 std::string to_csv(const std::vector<Json>& records);
+// The metric declaration (name, unit, label, help, reported_by, show), as manifest.json carries
+// it for the figure script.
+Json metrics_json();
 
 }  // namespace migsim::analysis

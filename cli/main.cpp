@@ -217,6 +217,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
       {"runs", records.size()},
       {"hostname", host},
       {"hardware_threads", std::thread::hardware_concurrency()},
+      {"metrics", analysis::metrics_json()},
   };
   // The command line may hold bytes that are not UTF-8 (an --out path): escape, never fail.
   write_file(out / "manifest.json",
@@ -297,6 +298,11 @@ void list_scenario() {
   fmt::print(
       "\n  name, description: text\n  seed: whole number >= 0 (default 1)\n"
       "  replications: whole number >= 1 (default 1)\n"
+      "  workload: type (see list workloads) and its parameters\n"
+      "  background: optional; a second workload running alongside (the guest OS's own\n"
+      "    writes, a co-located job): any workload type, the same parameters\n"
+      "  migration: algorithm and its parameters; a block named after an algorithm\n"
+      "    (three_stage: {{dirty_page_overhead_bytes: 512}}) applies only when that one runs\n"
       "  sweep: mapping from section.key (vm.memory, migration.algorithm, ...) to a list of "
       "values\n"
       "\n  vm:\n");

@@ -7,6 +7,7 @@
 
 #include "migsim_version.h"
 #include "models/migration/algorithm.h"
+#include "workloads/together.h"
 #include "workloads/workload.h"
 
 namespace migsim::scenarios {
@@ -97,7 +98,15 @@ RunResult simulate(const ScenarioPoint& point, std::int64_t replicate) {
   sim::Simulation sim;
   vm::GuestMemory memory(point.vm, seed, rep);
   const workloads::WorkloadContext wctx{memory.pages(), memory.page_size(), seed, rep};
-  auto activity = workloads::workloads().find(point.workload_type)->make(*point.workload, wctx);
+  std::unique_ptr<vm::GuestActivity> activity =
+      workloads::workloads().find(point.workload_type)->make(*point.workload, wctx);
+  if (point.background) {
+    workloads::WorkloadContext bctx = wctx;
+    bctx.section = "background";
+    activity = std::make_unique<workloads::Together>(
+        std::move(activity),
+        workloads::workloads().find(point.background_type)->make(*point.background, bctx));
+  }
   vm::Guest guest(memory, *activity);
   net::Channel channel(sim, point.link);
   migration::MigrationContext ctx{sim, guest, channel, point.host};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "models/migration/algorithm.h"
 #include "workloads/workload.h"
@@ -9,8 +10,8 @@
 namespace migsim::scenarios {
 
 const std::vector<std::string_view> kTopLevelKeys{
-    "name",     "description", "seed", "replications", "vm",
-    "workload", "link",        "host", "migration",    "sweep"};
+    "name",       "description", "seed", "replications", "vm",   "workload",
+    "background", "link",        "host", "migration",    "sweep"};
 
 namespace {
 
@@ -70,6 +71,10 @@ class SectionReader {
                               did_you_mean(e->value.scalar, allowed));
     return e->value.scalar;
   }
+
+  // Marks a key as allowed without reading it here.
+  void accept(std::string_view key) { known_.push_back(key); }
+  bool has(std::string_view key) const { return section_.find_entry(key) != nullptr; }
 
   [[noreturn]] void fail_param(const sim::ParamError& e) const {
     const ConfigNode::Entry* entry = section_.find_entry(e.key());
@@ -207,20 +212,25 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
   }
   const std::uint64_t pages =
       static_cast<std::uint64_t>(p.vm.memory.count() / p.vm.page_size.count());
-  {
-    const ConfigNode& section = section_or_empty(root, "workload", file);
-    SectionReader r(file, section, "workload");
-    p.workload_type = r.selector("type", workloads::workloads().names(), true);
-    const auto* entry = workloads::workloads().find(p.workload_type);
-    p.workload = entry->make_params();
-    r.read(*p.workload);
+  // The workload and the optional background: the same types, read the same way.
+  const auto read_workload = [&](std::string_view key, std::string& type,
+                                 std::unique_ptr<sim::ParamSet>& params) {
+    const ConfigNode& section = section_or_empty(root, key, file);
+    SectionReader r(file, section, std::string(key));
+    type = r.selector("type", workloads::workloads().names(), true);
+    const auto* entry = workloads::workloads().find(type);
+    params = entry->make_params();
+    r.read(*params);
     r.reject_unknown();
     try {
-      (void)entry->make(*p.workload, workloads::WorkloadContext{pages, p.vm.page_size, 0, 0});
+      (void)entry->make(*params, workloads::WorkloadContext{pages, p.vm.page_size, 0, 0, key});
     } catch (const sim::ParamError& e) {
       r.fail_param(e);
     }
-  }
+  };
+  read_workload("workload", p.workload_type, p.workload);
+  if (root.find_entry("background") != nullptr)
+    read_workload("background", p.background_type, p.background);
   {
     const ConfigNode& section = section_or_empty(root, "migration", file);
     SectionReader r(file, section, "migration");
@@ -228,10 +238,42 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
     const auto* entry = migration::algorithms().find(p.algorithm);
     p.migration = entry->make_params(p.hypervisor);
     r.read(*p.migration);
+    // A block named after an algorithm (migration.three_stage: {...}) holds parameters that
+    // apply only when that algorithm runs, so one sweep over migration.algorithm can tune each.
+    // Blocks of the other algorithms are still checked against their parameters.
+    const SectionReader* chosen_block = nullptr;
+    std::optional<SectionReader> block_reader;
+    for (const auto& name : migration::algorithms().names()) {
+      const ConfigNode::Entry* block = section.find_entry(name);
+      r.accept(name);
+      if (block == nullptr) continue;
+      const std::string path = "migration." + std::string(name);
+      if (block->value.kind != ConfigNode::Kind::kMap)
+        throw ScenarioError(file, block->value.line, path,
+                            "expected a mapping of " + std::string(name) +
+                                " parameters (used when migration.algorithm is " +
+                                std::string(name) + "); got " + block->value.kind_name());
+      SectionReader b(file, block->value, path);
+      if (name == p.algorithm) {
+        for (const auto& e : block->value.map)
+          if (section.find_entry(e.key) != nullptr)
+            throw ScenarioError(file, e.key_line, path + "." + e.key,
+                                "'" + e.key + "' is also set in migration itself; set it once");
+        b.read(*p.migration);
+        b.reject_unknown();
+        block_reader.emplace(std::move(b));
+        chosen_block = &*block_reader;
+      } else {
+        auto other = migration::algorithms().find(name)->make_params(p.hypervisor);
+        b.read(*other);
+        b.reject_unknown();
+      }
+    }
     r.reject_unknown();
     try {
       (void)entry->make(*p.migration);
     } catch (const sim::ParamError& e) {
+      if (chosen_block != nullptr && chosen_block->has(e.key())) chosen_block->fail_param(e);
       r.fail_param(e);
     }
     if (entry->resumes_early && !p.vm.track_stale) {
@@ -295,7 +337,7 @@ const ConfigNode* find_path(const ConfigNode& root, const std::string& path) {
 void check_sweep_path(const std::string& path, int line, const std::string& file) {
   const std::size_t dot = path.find('.');
   const std::string section = path.substr(0, dot);
-  static const std::vector<std::string_view> sweepable{"seed", "vm",   "workload",
+  static const std::vector<std::string_view> sweepable{"seed", "vm",   "workload", "background",
                                                        "link", "host", "migration"};
   if (std::find(sweepable.begin(), sweepable.end(), section) == sweepable.end())
     throw ScenarioError(file, line, "sweep." + path,
@@ -438,6 +480,11 @@ Json ScenarioPoint::resolved() const {
   Json w = {{"type", workload_type}};
   w.update(params_json(*workload));
   j["workload"] = w;
+  if (background) {
+    Json b = {{"type", background_type}};
+    b.update(params_json(*background));
+    j["background"] = b;
+  }
   net::LinkParams link_copy = link;
   Json l = {{"preset", link_preset}};
   l.update(params_json(link_copy));

@@ -30,6 +30,9 @@ struct ScenarioPoint {
   vm::VmParams vm;
   std::string workload_type;
   std::unique_ptr<sim::ParamSet> workload;
+  // A second workload running alongside (`background`); empty type and null when absent.
+  std::string background_type;
+  std::unique_ptr<sim::ParamSet> background;
   std::string link_preset;
   net::LinkParams link;
   std::string hypervisor;

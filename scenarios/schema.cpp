@@ -102,9 +102,22 @@ Json scenario_schema() {
   props["host"]["required"] = Json::array({"hypervisor"});
   props["workload"] = tagged("type", workloads::workloads().entries(),
                              [](const auto& e) { return e.make_params(); });
+  props["background"] = tagged("type", workloads::workloads().entries(),
+                               [](const auto& e) { return e.make_params(); });
+  props["background"]["description"] =
+      "a second workload running alongside (the guest OS's own writes, a co-located job)";
   // Algorithm defaults depend on host.hypervisor; the schema shows the xen-legacy ones.
   props["migration"] = tagged("algorithm", migration::algorithms().entries(),
                               [](const auto& e) { return e.make_params("xen-legacy"); });
+  // Under any algorithm, a block named after an algorithm holds that algorithm's parameters.
+  for (Json& branch : props["migration"]["oneOf"])
+    for (const auto& e : migration::algorithms().entries()) {
+      auto params = e.make_params("xen-legacy");
+      Json block = section(*params);
+      block["description"] =
+          "parameters used only when migration.algorithm is " + std::string(e.name);
+      branch["properties"][std::string(e.name)] = block;
+    }
   props["sweep"] =
       Json{{"type", "object"},
            {"description", "section.key (vm.memory, migration.algorithm, ...) -> list of values"},

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to results: installs what is missing, builds the
-# release preset, runs the default scenario suite (printing the summary table) and draws the figure.
+# release preset, runs the default scenario suite (scenarios/default-suite/: TSMC's figures 4 and
+# 5, one file per memtester regime), prints the summary table and draws a figure per regime.
 # Usage: scripts/quickstart.sh [OUT_DIR]   (default: results/default-suite)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ out=${1:-results/default-suite}
 scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j 2 --target migsim
-build/release/cli/migsim run scenarios/default-suite.yaml --out "$out" --jobs 2
+build/release/cli/migsim run scenarios/default-suite/tsmc-low-dirty.yaml \
+  scenarios/default-suite/tsmc-high-dirty.yaml --out "$out" --jobs 2
 /usr/bin/python3 analysis/plot_results.py "$out/results.jsonl" --out "$out/figure"
-echo "results: $out/results.jsonl $out/results.csv; figure: $out/figure.png $out/figure.pdf"
+echo "results: $out/results.jsonl $out/results.csv $out/summary.txt"

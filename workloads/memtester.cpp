@@ -46,7 +46,8 @@ struct MemtesterParams {
                  "include the 8-bit and 16-bit write tests (built with TEST_NARROW_WRITES)"));
     v(sim::param("random_phase", random_phase,
                  "start at a random point of memtester's loop, drawn from stream "
-                 "'workload.memtester' (so replications differ); false = start at `phase`"));
+                 "'workload.memtester' (or 'background.memtester'; so replications differ); false "
+                 "= start at `phase`"));
     v(sim::param("phase", phase,
                  "where in the loop the migration starts, as a fraction of one loop; used when "
                  "random_phase is false")
@@ -75,7 +76,7 @@ class Memtester final : public vm::GuestActivity {
     // memtester splits the buffer into two halves of whole `unsigned long`s.
     half_ = (p.buffer.count() / 2) / 8 * 8;
     build_loop(p);
-    sim::RandomStream rng = ctx.stream("workload.memtester");
+    sim::RandomStream rng = ctx.stream("memtester");
     phase_ = p.random_phase ? rng.uniform01() : p.phase;
     offset_ns_ = static_cast<std::int64_t>(phase_ * static_cast<double>(period_ns_));
   }

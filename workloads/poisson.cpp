@@ -8,8 +8,8 @@ namespace migsim::workloads {
 PoissonActivity::PoissonActivity(std::vector<PoissonStream> streams, const WorkloadContext& ctx,
                                  std::string_view name)
     : streams_(std::move(streams)),
-      writes_(ctx.stream("workload." + std::string(name))),
-      misses_(ctx.stream("workload." + std::string(name) + ".misses")) {}
+      writes_(ctx.stream(name)),
+      misses_(ctx.stream(std::string(name) + ".misses")) {}
 
 void PoissonActivity::advance(Duration from, Duration to, vm::GuestMemory& memory) {
   const double t = (to - from).seconds();

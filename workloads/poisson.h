@@ -22,7 +22,7 @@ struct PoissonStream {
 
 class PoissonActivity : public vm::GuestActivity {
  public:
-  // Writes draw from stream 'workload.<name>', misses from 'workload.<name>.misses'.
+  // Writes draw from stream '<section>.<name>', misses from '<section>.<name>.misses'.
   PoissonActivity(std::vector<PoissonStream> streams, const WorkloadContext& ctx,
                   std::string_view name);
 

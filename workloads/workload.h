@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "models/vm/guest.h"
@@ -24,8 +25,16 @@ struct WorkloadContext {
   Bytes page_size{4096};
   std::uint64_t seed = 0;
   std::uint64_t replicate = 0;
-  // The workload's own random stream, derived from (seed, replicate, "workload.<name>").
-  sim::RandomStream stream(std::string_view name) const { return {seed, replicate, name}; }
+  // The scenario section the workload comes from ("workload" or "background"): it names the
+  // random streams, so a background of the same type draws independently of the workload.
+  std::string_view section = "workload";
+  // The workload's own random stream, derived from (seed, replicate, "<section>.<name>").
+  sim::RandomStream stream(std::string_view name) const {
+    std::string full(section);
+    full += '.';
+    full += name;
+    return {seed, replicate, full};
+  }
 };
 
 struct WorkloadEntry {

@@ -1,6 +1,7 @@
 // The metrics a run reports, declared once: name (stable, units in the name), unit, what it
 // means, and which algorithms report it. The JSON record and `migsim list metrics` walk this
-// declaration (the CSV, summary table and figures are to follow, issue 6 part 5).
+// declaration, and so do the CSV columns, the summary table and (through manifest.json) the
+// figures.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,15 @@ struct MetricInputs {
   std::uint64_t sim_events = 0;
 };
 
+// How tables and figures show a metric: value x scale in `unit`, and where it appears.
+struct MetricShow {
+  std::string_view unit;  // display unit ("ms", "MiB"); empty: the metric's own
+  double scale = 1.0;
+  int precision = 3;    // digits after the point in the summary table
+  bool table = false;   // a column of the summary table
+  bool figure = false;  // a panel of the default figures (analysis/plot_results.py)
+};
+
 struct MetricDecl {
   std::string_view name;
   std::string_view unit;   // "s", "bytes", "pages", "count", "ratio", "Mbit/s", "text"
@@ -35,6 +45,7 @@ struct MetricDecl {
   // Algorithms that report it; empty: every algorithm.
   std::vector<std::string_view> algorithms;
   Metric::Value (*get)(const MetricInputs&);
+  MetricShow show = {};
   bool applies_to(std::string_view algorithm) const;
 };
 

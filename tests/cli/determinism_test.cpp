@@ -16,7 +16,8 @@ std::string run_into(const std::string& name, const std::string& args) {
 
 TEST_CASE("the same scenario twice gives byte-identical results, and --jobs 1 equals --jobs 2",
           "[cli][determinism]") {
-  const std::string suite = std::string(MIGSIM_SOURCE_DIR) + "/scenarios/default-suite.yaml";
+  const std::string suite =
+      std::string(MIGSIM_SOURCE_DIR) + "/scenarios/default-suite/tsmc-low-dirty.yaml";
   const std::string qemu =
       std::string(MIGSIM_SOURCE_DIR) + "/scenarios/examples/hotcold-hypervisors.yaml";
   const std::string a = run_into("a", suite + " " + qemu + " --jobs 1");

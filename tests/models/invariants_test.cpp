@@ -28,6 +28,9 @@ TEST_CASE("every algorithm under every workload and hypervisor ends with nothing
       "{type: hotcold, rate: 50000/s, read_rate: 200000/s, hot_share: 0.99}",
       "{type: sequential, dirty_rate: 30MiB/s, read_rate: 2GiB/s}",
       "{type: read_heavy}",
+      // A workload with a background: a deterministic sweep and a memoryless stream together.
+      "{type: memtester, buffer: 16MiB, offset: 8MiB, bandwidth: 200MiB/s}\n"
+      "background: {type: uniform, rate: 50000/s, read_rate: 100000/s, size: 8MiB}",
   };
   // Every registered algorithm (one added later is covered without an edit here). A run that
   // lets the guest touch a page its host lacks, or ends with a stale page, throws.

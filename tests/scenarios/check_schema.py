@@ -36,7 +36,9 @@ must_fail = ["unknown_key.yaml", "unknown_top_level_key.yaml", "typo_algorithm.y
              "wrong_type_integer.yaml", "efficiency_out_of_range.yaml", "zero_replications.yaml",
              "missing_algorithm.yaml", "missing_workload_type.yaml", "parameter_of_another_algorithm.yaml",
              "bad_unit.json", "quoted_number.json", "section_not_a_mapping.yaml", "negative_seed.yaml",
-             "rate_without_per_second.yaml", "negative_memory.yaml"]
+             "rate_without_per_second.yaml", "negative_memory.yaml", "background_typo_type.yaml",
+             "algorithm_block_typo.yaml", "algorithm_block_not_a_mapping.yaml",
+             "algorithm_block_out_of_range.yaml"]
 for name in must_fail:
     if validator.is_valid(load(os.path.join(src, "tests", "bad_input", name))):
         failures += 1

@@ -118,3 +118,72 @@ TEST_CASE("replicates differ in their random streams, the same replicate repeats
   CHECK(test::run_yaml(m, 0)["workload"]["workload_phase"] !=
         test::run_yaml(m, 1)["workload"]["workload_phase"]);
 }
+
+TEST_CASE("a background workload runs alongside the workload and can be swept",
+          "[scenario][background]") {
+  const std::string base =
+      "vm: {memory: 64MiB}\nworkload: {type: idle}\nhost: {hypervisor: xen-legacy}\n"
+      "migration: {algorithm: pre_copy}\n";
+  // An idle guest converges at once; one writing 2 MiB fast through its background does not.
+  const Json idle = test::run_yaml(base);
+  const Json busy =
+      test::run_yaml(base + "background: {type: uniform, rate: 200000/s, size: 2MiB}\n");
+  CHECK(idle["metrics"]["bytes_resent"] == 0);
+  CHECK(busy["metrics"]["bytes_resent"].get<double>() > 0);
+  CHECK(busy["scenario"]["background"]["type"] == "uniform");
+  CHECK(busy["scenario"]["background"]["size"] == "2MiB");
+  CHECK_FALSE(idle["scenario"].contains("background"));
+
+  const auto points = test::points(base +
+                                   "background: {type: uniform, rate: 1000/s, size: 2MiB}\n"
+                                   "sweep: {background.rate: [1000/s, 500000/s]}\n");
+  REQUIRE(points.size() == 2);
+  CHECK(points[1].sweep_values.at(0).first == "background.rate");
+  const Json slow = scenarios::run_point(points[0], 0), fast = scenarios::run_point(points[1], 0);
+  CHECK(fast["metrics"]["bytes_total"].get<double>() >
+        slow["metrics"]["bytes_total"].get<double>());
+}
+
+TEST_CASE("a background of the workload's own type draws from its own random streams",
+          "[scenario][background]") {
+  // The same uniform writes twice over the same region: if the background reused the
+  // workload's stream it would write exactly the same pages and add nothing.
+  const std::string base =
+      "vm: {memory: 64MiB}\nhost: {hypervisor: xen-legacy}\n"
+      "migration: {algorithm: pre_copy}\n"
+      "workload: {type: uniform, rate: 2000/s}\n";
+  const Json one = test::run_yaml(base);
+  const Json two = test::run_yaml(base + "background: {type: uniform, rate: 2000/s}\n");
+  // Pages dirtied during the first round, which lasts as long in both (one pass over memory).
+  const auto dirtied = [](const Json& r) { return r["rounds"][0]["pages_dirtied"].get<double>(); };
+  REQUIRE(dirtied(one) > 500);
+  CHECK(dirtied(two) > 1.7 * dirtied(one));
+}
+
+TEST_CASE("a block named after an algorithm applies only when that algorithm runs",
+          "[scenario][migration]") {
+  const auto points = test::points(
+      "vm: {memory: 64MiB}\nworkload: {type: uniform, rate: 20000/s, size: 8MiB}\n"
+      "host: {hypervisor: xen-legacy}\n"
+      "migration:\n  algorithm: pre_copy\n  three_stage: {dirty_page_overhead_bytes: 4096}\n"
+      "  post_copy: {prepage_pages: 0}\n"
+      "sweep: {migration.algorithm: [pre_copy, three_stage, post_copy]}\n");
+  REQUIRE(points.size() == 3);
+  CHECK(points[0].resolved()["migration"].size() ==
+        test::points("vm: {memory: 64MiB}\nworkload: {type: idle}\nhost: {hypervisor: xen-legacy}\n"
+                     "migration: {algorithm: pre_copy}\n")
+            .at(0)
+            .resolved()["migration"]
+            .size());
+  CHECK(points[1].resolved()["migration"]["dirty_page_overhead_bytes"] == 4096);
+  CHECK(points[2].resolved()["migration"]["prepage_pages"] == 0);
+  // The overhead is sent during the suspension: state bytes grow by 4096 per dirty page.
+  const Json with = scenarios::run_point(points[1], 0);
+  const Json without = test::run_yaml(
+      "vm: {memory: 64MiB}\nworkload: {type: uniform, rate: 20000/s, size: 8MiB}\n"
+      "host: {hypervisor: xen-legacy}\nmigration: {algorithm: three_stage}\n");
+  CHECK(with["metrics"]["bytes_state"].get<double>() >
+        without["metrics"]["bytes_state"].get<double>() + 4096.0 * 100);
+  CHECK(with["metrics"]["downtime_s"].get<double>() >
+        without["metrics"]["downtime_s"].get<double>());
+}

@@ -1,0 +1,46 @@
+// Two activities at once: the scenario's workload and its `background` (the guest OS's own
+// writes, a co-located job). Writes of both land in the same memory; the guest's next miss is
+// whichever of the two comes first.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/vm/guest.h"
+
+namespace migsim::workloads {
+
+class Together final : public vm::GuestActivity {
+ public:
+  Together(std::unique_ptr<vm::GuestActivity> main, std::unique_ptr<vm::GuestActivity> background)
+      : main_(std::move(main)), background_(std::move(background)) {}
+
+  void advance(sim::Duration from, sim::Duration to, vm::GuestMemory& memory) override {
+    main_->advance(from, to, memory);
+    background_->advance(from, to, memory);
+  }
+  std::optional<vm::Miss> next_miss(sim::Duration from, const vm::GuestMemory& memory) override {
+    std::optional<vm::Miss> a = main_->next_miss(from, memory);
+    std::optional<vm::Miss> b = background_->next_miss(from, memory);
+    if (!a) return b;
+    if (!b) return a;
+    return b->at < a->at ? b : a;
+  }
+  // A redraw of the deterministic part gives the same answer, so redrawing both is exact.
+  bool memoryless() const override { return main_->memoryless() || background_->memoryless(); }
+  // The background's facts carry the prefix "background.".
+  std::vector<std::pair<std::string, double>> facts() const override {
+    auto out = main_->facts();
+    for (auto& [name, value] : background_->facts()) out.emplace_back("background." + name, value);
+    return out;
+  }
+
+ private:
+  std::unique_ptr<vm::GuestActivity> main_;
+  std::unique_ptr<vm::GuestActivity> background_;
+};
+
+}  // namespace migsim::workloads
