@@ -1,6 +1,7 @@
 // One complete migration run (build the models, simulate, write the record), as
 // `migsim run` does per replicate. Targets on the 2-core reference machine, single thread:
-// 1 GiB VM under memtester over gigabit <= 2 ms; 64 GiB over 10 gigabit <= 200 ms.
+// 1 GiB VM under memtester over gigabit <= 2 ms (pre_copy, three_stage, post_copy); 64 GiB over
+// 10 gigabit <= 200 ms (pre_copy, post_copy).
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -38,10 +39,10 @@ void run(benchmark::State& state, const std::string& yaml) {
 }
 
 std::string memtester(const std::string& memory, const std::string& buffer, const std::string& link,
-                      const std::string& hypervisor) {
+                      const std::string& hypervisor, const std::string& algorithm = "pre_copy") {
   return "vm: {memory: " + memory + "}\nworkload: {type: memtester, buffer: " + buffer +
          ", bandwidth: 2GiB/s}\nlink: {preset: " + link + "}\nhost: {hypervisor: " + hypervisor +
-         "}\nmigration: {algorithm: pre_copy}\n";
+         "}\nmigration: {algorithm: " + algorithm + "}\n";
 }
 
 void BM_PreCopy_1GiB_Memtester_Gigabit(benchmark::State& s) {
@@ -52,6 +53,21 @@ void BM_PreCopy_1GiB_Memtester_Gigabit_Qemu(benchmark::State& s) {
 }
 void BM_PreCopy_64GiB_Memtester_10Gigabit(benchmark::State& s) {
   run(s, memtester("64GiB", "1GiB", "10gigabit", "xen-legacy"));
+}
+void BM_ImprovedPreCopy_1GiB_Memtester_Gigabit(benchmark::State& s) {
+  run(s, memtester("1GiB", "64MiB", "gigabit", "xen-legacy", "improved_pre_copy"));
+}
+void BM_ThreeStage_1GiB_Memtester_Gigabit(benchmark::State& s) {
+  run(s, memtester("1GiB", "64MiB", "gigabit", "xen-legacy", "three_stage"));
+}
+void BM_PostCopy_1GiB_Memtester_Gigabit(benchmark::State& s) {
+  run(s, memtester("1GiB", "64MiB", "gigabit", "qemu", "post_copy"));
+}
+void BM_Hybrid_1GiB_Memtester_Gigabit(benchmark::State& s) {
+  run(s, memtester("1GiB", "64MiB", "gigabit", "qemu", "hybrid"));
+}
+void BM_PostCopy_64GiB_Memtester_10Gigabit(benchmark::State& s) {
+  run(s, memtester("64GiB", "1GiB", "10gigabit", "qemu", "post_copy"));
 }
 void BM_PreCopy_Idle_Scaling(benchmark::State& s) {
   run(s, "vm: {memory: " + std::to_string(s.range(0)) +
@@ -69,6 +85,11 @@ BENCHMARK(BM_PreCopy_1GiB_Memtester_Gigabit)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PreCopy_1GiB_Memtester_Gigabit_Qemu)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PreCopy_1GiB_Uniform)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PreCopy_64GiB_Memtester_10Gigabit)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ImprovedPreCopy_1GiB_Memtester_Gigabit)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ThreeStage_1GiB_Memtester_Gigabit)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PostCopy_1GiB_Memtester_Gigabit)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Hybrid_1GiB_Memtester_Gigabit)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PostCopy_64GiB_Memtester_10Gigabit)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PreCopy_Idle_Scaling)->Arg(1)->Arg(4)->Arg(16)->Arg(64)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -49,6 +49,13 @@ class PostSwitch {
         miss = activity.next_miss(guest_.guest_time(), mem_);
         known = true;
       }
+      // A deterministic guest's miss stands while its page is missing: only that page's
+      // arrival can change it. A memoryless one redraws on every arrival.
+      // A deterministic guest that will touch nothing missing waits for the last page.
+      if (activity.memoryless() || (miss && miss->page == vm::Miss::kNoPage))
+        s_.watch_arrival(MigrationSession::kAnyArrival);
+      else
+        s_.watch_arrival(miss ? miss->page : MigrationSession::kLastArrival);
       if (!miss) {  // the guest will touch nothing missing: wait for pages to arrive
         co_await wake_.wait_until(Duration::max());
         known = false;
@@ -56,7 +63,12 @@ class PostSwitch {
       }
       const Duration at = s_.now() + (miss->at - guest_.guest_time());
       co_await wake_.wait_until(at);
-      if (s_.now() < at) {  // woken by an arrival
+      // Woken by an arrival. A deterministic guest's miss stands while its page is missing:
+      // wait on, without running the guest.
+      while (s_.now() < at && !activity.memoryless() && miss->page != vm::Miss::kNoPage &&
+             !mem_.held(miss->page))
+        co_await wake_.wait_until(at);
+      if (s_.now() < at) {
         if (activity.memoryless()) known = false;
         continue;
       }
@@ -99,6 +111,7 @@ class PostSwitch {
         backward_ = p;
       }
     }
+    s_.watch_arrival(p);
     while (!mem_.held(p)) co_await wake_.wait_until(Duration::max());
     guest_.resume(s_.now());
     report.guest_stall += s_.now() - stalled;
@@ -139,6 +152,12 @@ class PostSwitch {
       const Batch below = s_.take_below(backward_, limit);
       backward_ = below.pages < limit ? 0 : below.lowest;
       if (below.pages > 0) b = merge(b, below);
+    }
+    if (b.pages < n && forward_ < pages) {  // too little below: the rest from above
+      const std::uint64_t limit = n - b.pages;
+      const Batch above = s_.take_range(forward_, pages, limit);
+      forward_ = above.pages < limit ? pages : above.highest + 1;
+      if (above.pages > 0) b = merge(b, above);
     }
     return b;
   }

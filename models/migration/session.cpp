@@ -108,7 +108,7 @@ void MigrationSession::finish_batch(Batch& b, std::uint64_t normal, std::uint64_
 }
 
 Batch MigrationSession::take_batch(bool skip_redirtied, std::uint64_t limit) {
-  sync_guest();
+  sync_before_capture();
   vm::GuestMemory& mem = memory();
   Batch b;
   if (limit == 0) limit = static_cast<std::uint64_t>(format_.batch_pages);
@@ -162,7 +162,7 @@ Batch MigrationSession::take_batch(bool skip_redirtied, std::uint64_t limit) {
 }
 
 Batch MigrationSession::take_range(std::uint64_t first, std::uint64_t end, std::uint64_t limit) {
-  sync_guest();
+  sync_before_capture();
   Batch b;
   std::uint64_t normal = 0, resent = 0;
   end = std::min(end, pending_.size());
@@ -183,7 +183,7 @@ Batch MigrationSession::take_range(std::uint64_t first, std::uint64_t end, std::
 }
 
 Batch MigrationSession::take_below(std::uint64_t end, std::uint64_t limit) {
-  sync_guest();
+  sync_before_capture();
   Batch b;
   std::uint64_t normal = 0, resent = 0;
   end = std::min(end, pending_.size());
@@ -244,12 +244,19 @@ void MigrationSession::arrive_front(void* self) {
   InFlight f = std::move(s->in_flight_.front());
   s->in_flight_.pop_front();
   vm::GuestMemory& mem = s->memory();
-  // At the destination, the guest's accesses up to now happened before these pages were there.
-  if (mem.side() == vm::Side::kDestination) s->sync_guest();
+  // At the destination, a memoryless guest's accesses up to now happened before these pages
+  // were there: apply them first. A deterministic guest needs nothing: its accesses up to its
+  // next miss touch only pages held when that miss was computed, never these.
+  if (mem.side() == vm::Side::kDestination && s->ctx_.guest.activity().memoryless())
+    s->sync_guest();
   for (const auto& [w, mask] : f.words) mem.arrive(w, mask);
   f.words.clear();
   s->spare_.push_back(std::move(f.words));
-  if (s->arrival_wake_ != nullptr) s->arrival_wake_->poke();
+  const std::uint64_t watch = s->arrival_watch_;
+  if (s->arrival_wake_ != nullptr &&
+      (watch == kAnyArrival ||
+       (watch == kLastArrival ? mem.missing_count() == 0 : mem.held(watch))))
+    s->arrival_wake_->poke();
 }
 
 RoundRecord& MigrationSession::begin_round(bool final) {

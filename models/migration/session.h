@@ -88,6 +88,12 @@ class MigrationSession {
   const vm::LogFetch& last_fetch() const { return last_fetch_; }
   // The guest's writes so far, applied (call before looking at the log).
   void sync_guest() { ctx_.guest.sync(now()); }
+  // Pages are captured from the source's memory, so the guest's writes there come first. A guest
+  // at the destination never touches a page the source has still to send (it is missing
+  // there), so a capture needs no sync then: a push costs no guest work.
+  void sync_before_capture() {
+    if (memory().side() == vm::Side::kSource) sync_guest();
+  }
 
   // Takes up to batch_pages pending pages from the cursor (wrapping at the end), captures their
   // content now and counts their bytes. With `skip_redirtied`, pending pages whose log bit is set
@@ -102,7 +108,16 @@ class MigrationSession {
   // arrive one latency later (GuestMemory::arrive, in send order). `cap` 0 = link rate.
   sim::Simulation::Sleep transmit(const Batch& b, BitRate cap = BitRate{});
   // Called (after the pages are placed) whenever a batch arrives at the destination.
-  void on_arrival(sim::Wakeup* wake) { arrival_wake_ = wake; }
+  void on_arrival(sim::Wakeup* wake) {
+    arrival_wake_ = wake;
+    arrival_watch_ = kAnyArrival;
+  }
+  // Narrows the arrival wakeup to the arrival of `page` (kAnyArrival: every arrival;
+  // kLastArrival: the arrival that leaves nothing missing), so a guest waiting on one page is
+  // not woken by each push batch.
+  static constexpr std::uint64_t kAnyArrival = ~std::uint64_t{0};
+  static constexpr std::uint64_t kLastArrival = ~std::uint64_t{0} - 1;  // once nothing is missing
+  void watch_arrival(std::uint64_t page) { arrival_watch_ = page; }
   // Batches sent and not yet arrived.
   bool in_flight() const { return !in_flight_.empty(); }
   // Achieved rate of the most recent transmission, bytes per second (0 before any).
@@ -170,6 +185,7 @@ class MigrationSession {
   std::deque<InFlight> in_flight_;
   std::vector<std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>>> spare_;  // reused
   sim::Wakeup* arrival_wake_ = nullptr;
+  std::uint64_t arrival_watch_ = kAnyArrival;
 };
 
 }  // namespace migsim::migration
