@@ -72,13 +72,27 @@ Wakeup& Simulation::make_wakeup() {
 void Wakeup::Awaiter::await_suspend(std::coroutine_handle<> h) {
   w->waiter_ = h;
   w->deadline_ = at;
-  if (at != Duration::max()) w->sim_->schedule(at, Band::kNormal, &Wakeup::on_timer, w);
+  w->arm();
+}
+
+void Wakeup::arm() {
+  if (deadline_ == Duration::max()) return;
+  for (Duration t : timers_)
+    if (t <= deadline_) return;  // that one fires first and re-arms for the deadline
+  sim_->schedule(deadline_, Band::kNormal, &Wakeup::on_timer, this);
+  timers_.push_back(deadline_);
 }
 
 void Wakeup::on_timer(void* self) {
   auto* w = static_cast<Wakeup*>(self);
-  // A timer of an earlier wait (ended by a poke) finds no waiter or another deadline.
-  if (w->waiter_ && w->deadline_ == w->sim_->now()) std::exchange(w->waiter_, {}).resume();
+  const Duration now = w->sim_->now();
+  const auto it = std::find(w->timers_.begin(), w->timers_.end(), now);
+  if (it != w->timers_.end()) w->timers_.erase(it);
+  if (!w->waiter_) return;  // the wait it was armed for ended with a poke
+  if (w->deadline_ == now)
+    std::exchange(w->waiter_, {}).resume();
+  else if (w->deadline_ > now)
+    w->arm();  // armed by an earlier, nearer deadline: wait on for this one
 }
 
 void Wakeup::poke() {

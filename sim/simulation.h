@@ -238,9 +238,14 @@ class Wakeup {
 
  private:
   static void on_timer(void* self);
+  // Arms a timer for the current deadline unless one already fires no later than it: a waiter
+  // woken early and waiting again (a guest whose next miss moved on) adds no event, so stale
+  // timers cannot pile up in the queue.
+  void arm();
   Simulation* sim_;
   std::coroutine_handle<> waiter_;
   Duration deadline_{};
+  std::vector<Duration> timers_;  // times of this wakeup's timer events still queued
 };
 
 // A one-shot or repeated notification: processes await it; notify() wakes all current waiters

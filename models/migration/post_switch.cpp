@@ -124,9 +124,11 @@ class PostSwitch {
     bool first = true;
     while (!done_ && s_.pending_pages() > 0) {
       const Duration started = s_.now();
-      if (o_.push_interval.count_ns() > 0 && !std::exchange(first, false)) {
+      if (o_.push_interval.count_ns() > 0 && !std::exchange(first, false) &&
+          rounds_ < kMaxPostSwitchRounds) {
         s_.close_round();
         s_.begin_round().post_switch = true;
+        ++rounds_;
       }
       const Batch b = next_push_batch();
       s_.report().pages_pushed += b.pages;
@@ -186,6 +188,7 @@ class PostSwitch {
   bool done_ = false;
   bool push_ended_ = false;
   std::uint64_t forward_ = 0, backward_ = 0;  // pivot push cursors
+  std::int64_t rounds_ = 1;                   // post-switch round records so far
 };
 
 }  // namespace

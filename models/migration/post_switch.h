@@ -22,6 +22,11 @@ namespace migsim::migration {
 // non-converging guest costs the pages it dirties).
 inline constexpr std::int64_t kMaxPassesBeforeSwitch = 100;
 
+// Post-switch round records: one per push interval up to this many; the last one then covers
+// the rest of the phase, so a tiny interval over a long phase keeps records (and memory)
+// bounded, like the live-round guard (sim::limits::kMaxRounds).
+inline constexpr std::int64_t kMaxPostSwitchRounds = 10000;
+
 // The request a fault sends back: QEMU's MIG_RP_MSG_REQ_PAGES, 4-byte header + 8-byte address +
 // 4-byte length (hypervisor-mechanics.md 2.8).
 inline constexpr std::int64_t kRequestBytes = 16;

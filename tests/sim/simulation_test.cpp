@@ -154,3 +154,43 @@ TEST_CASE("time arithmetic saturates and the kernel refuses the end of time", "[
   CHECK_THROWS_WITH(sim.schedule(Duration::max(), Band::kNormal, record, &v),
                     Catch::Contains("ran past its end"));
 }
+
+namespace {
+
+// Waits for `deadline`, and after each early poke waits again for a later one (a guest whose
+// next miss moves on as pages arrive).
+Process rewaiter(Simulation& sim, Wakeup& w, std::vector<std::int64_t>& woke, int pokes) {
+  Duration deadline = Duration::ns(1'000'000);
+  for (int i = 0; i <= pokes; ++i) {
+    co_await w.wait_until(deadline);
+    woke.push_back(sim.now().count_ns());
+    if (sim.now() < deadline) deadline = deadline + Duration::ns(10);
+  }
+}
+
+Process poker(Simulation& sim, Wakeup& w, int pokes) {
+  for (int i = 0; i < pokes; ++i) {
+    co_await sim.sleep(Duration::ns(100));
+    w.poke();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a wakeup waited on again after early pokes resumes at its deadline, with one timer",
+          "[sim][wakeup]") {
+  Simulation sim;
+  Wakeup& w = sim.make_wakeup();
+  std::vector<std::int64_t> woke;
+  const int pokes = 1000;
+  sim.spawn(rewaiter(sim, w, woke, pokes));
+  sim.spawn(poker(sim, w, pokes));
+  sim.run();
+  REQUIRE(woke.size() == pokes + 1);
+  for (int i = 0; i < pokes; ++i) CHECK(woke[i] == 100 * (i + 1));
+  // The last wait ends at its deadline, moved on by every poke.
+  CHECK(woke.back() == 1'000'000 + 10 * pokes);
+  // Per poke: the poker's sleep and the waiter's resume. The deadlines moved later each time,
+  // so the first timer re-arms once for the last one instead of a timer per wait piling up.
+  CHECK(sim.events_processed() <= 2 * pokes + 8);
+}
