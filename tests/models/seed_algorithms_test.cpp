@@ -155,3 +155,31 @@ TEST_CASE("the access model's faults match the expected distinct missing pages r
     CHECK(std::abs(static_cast<double>(faults) - expected) <= 3 * sd);
   }
 }
+
+TEST_CASE(
+    "with push disabled, post-copy's guest finishes at the coupon-collector time of its reads",
+    "[access-model][post_copy]") {
+  // Pure post-copy, no push (push_start beyond the run), no pre-paging, uniform reads at r over
+  // n pages and no writes: every page comes on demand, so the run ends when the guest has read
+  // all n pages. Stalls stop guest time, not the access sequence: the guest time run is the
+  // coupon-collector time, mean n H_n / r, standard deviation (n / r) pi / sqrt(6) (limit).
+  const double n = 4096, r = 100000;
+  double h = 0;
+  for (int k = 1; k <= static_cast<int>(n); ++k) h += 1.0 / k;
+  const double mean = n * h / r, sd = n / r * M_PI / std::sqrt(6.0);
+  const int reps = 20;
+  double sum = 0;
+  for (int rep = 0; rep < reps; ++rep) {
+    const Json rec =
+        run("{memory: 16MiB}", "{type: uniform, rate: 0/s, read_rate: 100000/s}", "qemu",
+            "{algorithm: post_copy, prepage_pages: 0, push_start: 3600s}", rep);
+    const Json& m = rec["metrics"];
+    REQUIRE(m["pages_pushed"] == 0);
+    REQUIRE(m["faults"] == 4096);
+    REQUIRE(m["pages_demand"] == 4096);
+    sum += m["guest_work_s"].get<double>();
+  }
+  const double observed = sum / reps;
+  INFO("mean guest time " << observed << " s, theory " << mean << " s");
+  CHECK(std::abs(observed - mean) < 3 * sd / std::sqrt(static_cast<double>(reps)));
+}
