@@ -241,8 +241,7 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
     // A block named after an algorithm (migration.three_stage: {...}) holds parameters that
     // apply only when that algorithm runs, so one sweep over migration.algorithm can tune each.
     // Blocks of the other algorithms are still checked against their parameters.
-    const SectionReader* chosen_block = nullptr;
-    std::optional<SectionReader> block_reader;
+    std::optional<SectionReader> chosen_block;
     for (const auto& name : migration::algorithms().names()) {
       const ConfigNode::Entry* block = section.find_entry(name);
       r.accept(name);
@@ -261,8 +260,7 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
                                 "'" + e.key + "' is also set in migration itself; set it once");
         b.read(*p.migration);
         b.reject_unknown();
-        block_reader.emplace(std::move(b));
-        chosen_block = &*block_reader;
+        chosen_block.emplace(std::move(b));
       } else {
         auto other = migration::algorithms().find(name)->make_params(p.hypervisor);
         b.read(*other);
@@ -273,7 +271,7 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
     try {
       (void)entry->make(*p.migration);
     } catch (const sim::ParamError& e) {
-      if (chosen_block != nullptr && chosen_block->has(e.key())) chosen_block->fail_param(e);
+      if (chosen_block && chosen_block->has(e.key())) chosen_block->fail_param(e);
       r.fail_param(e);
     }
     if (entry->resumes_early && !p.vm.track_stale) {

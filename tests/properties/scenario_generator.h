@@ -18,7 +18,9 @@ namespace migsim::test {
 
 class ScenarioGenerator {
  public:
-  explicit ScenarioGenerator(std::uint64_t seed) : rng_(seed, 0, "test.scenario-generator") {}
+  explicit ScenarioGenerator(std::uint64_t seed)
+      : rng_(seed, 0, "test.scenario-generator"),
+        background_rng_(seed, 0, "test.scenario-generator.background") {}
 
   // One scenario as YAML. It may still be rejected by the loader (cross-parameter checks such
   // as a region past the end of memory); callers draw again.
@@ -38,6 +40,15 @@ class ScenarioGenerator {
     const auto& w = wl[rng_.below(wl.size())];
     auto wp = w.make_params();
     y += "workload: {type: " + std::string(w.name) + overrides(*wp) + "}\n";
+    // A quarter of the scenarios get a background workload, drawn from a stream of its own so
+    // the rest of each scenario is what it was before backgrounds existed.
+    std::swap(rng_, background_rng_);
+    if (coin(0.25)) {
+      const auto& b = wl[rng_.below(wl.size())];
+      auto bp = b.make_params();
+      y += "background: {type: " + std::string(b.name) + overrides(*bp) + "}\n";
+    }
+    std::swap(rng_, background_rng_);
 
     const auto& links = net::link_presets().entries();
     y += "link: {preset: " + std::string(links[rng_.below(links.size())].name);
@@ -157,6 +168,7 @@ class ScenarioGenerator {
   }
 
   sim::RandomStream rng_;
+  sim::RandomStream background_rng_;
   std::int64_t memory_ = 0;
   std::int64_t page_ = 4096;
 };
