@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev nlohmann-json3-dev libyaml-dev libfmt-dev
   catch2 libbenchmark-dev python3 python3-matplotlib python3-yaml python3-jsonschema
   clang-14 libclang-rt-14-dev
+  liblz4-dev libzstd-dev libxxhash-dev
 )
 
 missing=()
