@@ -50,8 +50,8 @@ class PostSwitch {
         known = true;
       }
       // A deterministic guest's miss stands while its page is missing: only that page's
-      // arrival can change it. A memoryless one redraws on every arrival.
-      // A deterministic guest that will touch nothing missing waits for the last page.
+      // arrival wakes it (or the last page's, when it will touch nothing missing). A
+      // memoryless one redraws on every arrival.
       if (activity.memoryless() || (miss && miss->page == vm::Miss::kNoPage))
         s_.watch_arrival(MigrationSession::kAnyArrival);
       else
@@ -63,12 +63,7 @@ class PostSwitch {
       }
       const Duration at = s_.now() + (miss->at - guest_.guest_time());
       co_await wake_.wait_until(at);
-      // Woken by an arrival. A deterministic guest's miss stands while its page is missing:
-      // wait on, without running the guest.
-      while (s_.now() < at && !activity.memoryless() && miss->page != vm::Miss::kNoPage &&
-             !mem_.held(miss->page))
-        co_await wake_.wait_until(at);
-      if (s_.now() < at) {
+      if (s_.now() < at) {  // woken by an arrival it watched
         if (activity.memoryless()) known = false;
         continue;
       }
