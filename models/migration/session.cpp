@@ -77,7 +77,8 @@ void MigrationSession::capture_word(std::uint64_t w, Word cand, Batch& b, std::u
                                     std::uint64_t& resent) {
   vm::GuestMemory& mem = memory();
   const auto n = static_cast<std::uint64_t>(std::popcount(cand));
-  const Word zero = format_.detect_zero_pages ? (cand & ~mem.data_word(w)) : Word{0};
+  const Word zero =
+      format_.detect_zero_pages ? (cand & mem.class_word(w, vm::PageClass::kZero)) : Word{0};
   const Word data = cand & ~zero;
   b.zero_pages += static_cast<std::uint64_t>(std::popcount(zero));
   normal += static_cast<std::uint64_t>(std::popcount(data));

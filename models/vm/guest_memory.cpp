@@ -55,6 +55,18 @@ void GuestMemory::validate(const VmParams& params) {
     throw sim::ParamError("memory", "memory " + sim::format_bytes(params.memory) +
                                         " is not a whole number of " +
                                         sim::format_bytes(params.page_size) + " pages");
+  const double special = params.zero_fraction + params.duplicate_fraction +
+                         params.storage_fraction + params.text_fraction + params.sparse_fraction +
+                         params.random_fraction;
+  if (special > 1.0 + 1e-12)
+    throw sim::ParamError(params.random_fraction > 0    ? "random_fraction"
+                          : params.sparse_fraction > 0  ? "sparse_fraction"
+                          : params.text_fraction > 0    ? "text_fraction"
+                          : params.storage_fraction > 0 ? "storage_fraction"
+                                                        : "duplicate_fraction",
+                          "zero, duplicate, storage, text, sparse and random fractions add up to " +
+                              sim::format_double(special) +
+                              "; at most 1 is allowed (binary data is the rest)");
 }
 
 GuestMemory::GuestMemory(const VmParams& params, std::uint64_t seed, std::uint64_t replicate)
@@ -63,25 +75,180 @@ GuestMemory::GuestMemory(const VmParams& params, std::uint64_t seed, std::uint64
   pages_ = static_cast<std::uint64_t>(params.memory.count() / params.page_size.count());
   log_ = sim::Bitmap(pages_);
   data_ = sim::Bitmap(pages_);
+  c1_ = sim::Bitmap(pages_);
+  c0_ = sim::Bitmap(pages_);
   stale_ = sim::Bitmap(pages_);
   in_flight_ = sim::Bitmap(pages_);
   sent_ever_ = sim::Bitmap(pages_);
   unsettled_ = sim::Bitmap(pages_);
   logged_groups_ = sim::Bitmap((log_.word_count() + kGroupWords - 1) / kGroupWords);
+  write_class_ = data_class_named(params.written_class);
   // Every page starts stale: the destination holds nothing yet.
   if (track_stale_) stale_.set_all();
   data_.set_all();
+  c0_.set_all();  // binary data (class 5) everywhere
   reset_counts();
-  if (params.zero_fraction > 0.0) {
-    // Each page is zero independently with probability zero_fraction; geometric skips make the
-    // cost proportional to zero pages, not to memory size.
-    sim::RandomStream rng(seed, replicate, "vm.content");
-    const sim::RandomStream::Geometric gap(params.zero_fraction);
-    for (std::uint64_t p = gap(rng, pages_); p < pages_; p += 1 + gap(rng, pages_)) {
-      data_.reset(p);
-      ++zero_pages_at_start_;
+  place_content(params, seed, replicate);
+}
+
+void GuestMemory::place_content(const VmParams& params, std::uint64_t seed,
+                                std::uint64_t replicate) {
+  sim::RandomStream rng(seed, replicate, "vm.content");
+  const std::array<std::pair<double, PageClass>, 6> mix{{
+      {params.zero_fraction, PageClass::kZero},
+      {params.duplicate_fraction, PageClass::kDuplicate},
+      {params.storage_fraction, PageClass::kStorage},
+      {params.text_fraction, data_page(DataClass::kText)},
+      {params.sparse_fraction, data_page(DataClass::kSparse)},
+      {params.random_fraction, data_page(DataClass::kRandom)},
+  }};
+  double others = 0.0;
+  for (std::size_t i = 1; i < mix.size(); ++i) others += mix[i].first;
+  const auto fill = [&](std::uint64_t first, std::uint64_t count, PageClass c) {
+    if (c == PageClass::kStorage) return make_storage_run(first, count);
+    range_words(
+        first, count, [&](std::uint64_t w, Word mask) { set_class(w, mask, c); },
+        [&](std::uint64_t b) {
+          for (std::uint64_t w = b * kBlockWords; w < (b + 1) * kBlockWords; ++w)
+            set_class(w, ~Word{0}, c);
+        });
+  };
+  const auto draw = [&]() {
+    double u = rng.uniform01();
+    for (const auto& [f, c] : mix) {
+      if (u < f) return c;
+      u -= f;
     }
+    return data_page(DataClass::kBinary);
+  };
+  if (params.content_layout == "runs") {
+    // Runs of geometric length (mean content_run_pages), each of one class drawn by fraction.
+    const sim::RandomStream::Geometric extra(1.0 / static_cast<double>(params.content_run_pages));
+    for (std::uint64_t p = 0; p < pages_;) {
+      const std::uint64_t len = std::min(pages_ - p, 1 + extra(rng, pages_));
+      const PageClass c = draw();
+      if (c != data_page(DataClass::kBinary)) fill(p, len, c);
+      p += len;
+    }
+  } else if (others == 0.0) {
+    if (params.zero_fraction > 0.0) {
+      // Only zero pages: each page is zero independently; geometric skips make the cost
+      // proportional to zero pages, not to memory size.
+      const sim::RandomStream::Geometric gap(params.zero_fraction);
+      for (std::uint64_t p = gap(rng, pages_); p < pages_; p += 1 + gap(rng, pages_))
+        set_class(p / kBits, Word{1} << (p % kBits), PageClass::kZero);
+    }
+  } else {
+    // Each page drawn on its own; an on-storage page is a run of one block (no contiguity).
+    for (std::uint64_t p = 0; p < pages_; ++p)
+      if (const PageClass c = draw(); c != data_page(DataClass::kBinary))
+        set_class(p / kBits, Word{1} << (p % kBits), c);
   }
+  // Nothing is logged yet, so no page is settled whatever its class: the counts stand.
+  zero_pages_at_start_ = zero_page_count();
+}
+
+std::uint64_t GuestMemory::zero_page_count() const {
+  std::uint64_t n = 0;
+  for (std::uint64_t w = 0; w < log_.word_count(); ++w)
+    n += static_cast<std::uint64_t>(std::popcount(class_word(w, PageClass::kZero)));
+  return n;
+}
+
+PageClass GuestMemory::page_class(std::uint64_t page) const {
+  const std::uint64_t w = page / kBits;
+  const unsigned b = page % kBits;
+  return static_cast<PageClass>((((data_.word(w) >> b) & 1) << 2) |
+                                (((c1_.word(w) >> b) & 1) << 1) | ((c0_.word(w) >> b) & 1));
+}
+
+void GuestMemory::count_classes(std::uint64_t w, Word mask, ClassCounts& counts) const {
+  const Word d = data_.word(w), a = c1_.word(w), z = c0_.word(w);
+  const Word hi[2] = {~d & mask, d & mask};
+  for (int k = 0; k < kPageClassCount; ++k) {
+    const Word bits = hi[k >> 2] & ((k & 2) ? a : ~a) & ((k & 1) ? z : ~z);
+    counts[static_cast<std::size_t>(k)] += static_cast<std::uint64_t>(std::popcount(bits));
+  }
+}
+
+GuestMemory::ClassCounts GuestMemory::class_counts() const {
+  ClassCounts counts{};
+  for (std::uint64_t w = 0; w < log_.word_count(); ++w)
+    count_classes(w, log_.valid_mask(w), counts);
+  return counts;
+}
+
+void GuestMemory::make_storage_run(std::uint64_t first, std::uint64_t count) {
+  if (count == 0) return;
+  const auto next = [&](std::uint64_t w, Word mask) {
+    set_class(w, mask, PageClass::kStorageNext);
+  };
+  range_words(first, count, next, [&](std::uint64_t b) {
+    for (std::uint64_t w = b * kBlockWords; w < (b + 1) * kBlockWords; ++w) next(w, ~Word{0});
+  });
+  set_class(first / kBits, Word{1} << (first % kBits), PageClass::kStorage);
+  if (const std::uint64_t after = first + count;
+      after < pages_ && page_class(after) == PageClass::kStorageNext)
+    set_class(after / kBits, Word{1} << (after % kBits), PageClass::kStorage);
+}
+
+void GuestMemory::load_from_disk(std::uint64_t first, std::uint64_t count) {
+  if (count == 0) return;
+  SettleBatch batch(*this);
+  range_words(
+      first, count,
+      [&](std::uint64_t w, Word mask) {
+        if (side_ == Side::kDestination) {
+          if (const Word missing = mask & stale_.word(w); missing != 0) {
+            access_violations_ += static_cast<std::uint64_t>(std::popcount(missing));
+            mask &= ~missing;
+          }
+        }
+        log_.word(w) |= mask;
+        logged_groups_.set(w / kGroupWords);
+        if (track_stale_ && side_ == Side::kSource) {
+          stale_.word(w) |= mask;
+          in_flight_.word(w) &= ~mask;
+        }
+      },
+      [&](std::uint64_t b) {
+        for (std::uint64_t w = b * kBlockWords; w < (b + 1) * kBlockWords; ++w) {
+          Word mask = ~Word{0};
+          if (side_ == Side::kDestination) {
+            if (const Word missing = stale_.word(w); missing != 0) {
+              access_violations_ += static_cast<std::uint64_t>(std::popcount(missing));
+              mask &= ~missing;
+            }
+          }
+          log_.word(w) |= mask;
+          if (track_stale_ && side_ == Side::kSource) {
+            stale_.word(w) |= mask;
+            in_flight_.word(w) &= ~mask;
+          }
+        }
+        for (std::uint64_t g = b * kBlockWords / kGroupWords;
+             g < (b + 1) * kBlockWords / kGroupWords; ++g)
+          logged_groups_.set(g);
+      });
+  make_storage_run(first, count);
+  const std::uint64_t last_word = std::min(first + count, pages_ - 1) / kBits;
+  for (std::uint64_t w = first / kBits; w <= last_word; ++w) batch.add(w, refresh(w));
+}
+
+void GuestMemory::store_to_disk(std::uint64_t first, std::uint64_t count) {
+  if (count == 0) return;
+  SettleBatch batch(*this);
+  make_storage_run(first, count);
+  const std::uint64_t last_word = std::min(first + count, pages_ - 1) / kBits;
+  for (std::uint64_t w = first / kBits; w <= last_word; ++w) batch.add(w, refresh(w));
+}
+
+void GuestMemory::destination_holds_all() {
+  if (!track_stale_) return;
+  stale_.clear_all();
+  in_flight_.clear_all();
+  if (side_ == Side::kDestination) rebuild_missing();
+  recount();
 }
 
 void GuestMemory::reset_counts() {
@@ -112,7 +279,16 @@ std::uint64_t GuestMemory::set_word(std::uint64_t w, Word set) {
   if ((unsettled_.word(w) & set) == 0) return 0;  // every page written is already settled
   log_.word(w) |= set;
   logged_groups_.set(w / kGroupWords);
-  data_.word(w) |= set;
+  if (const Word fresh = set & ~data_.word(w); fresh != 0) {
+    // A page that held no ordinary data now holds the writer's class; the page after a
+    // rewritten on-storage page cannot continue its run.
+    set_class(w, fresh, data_page(write_class_));
+    const Word after = (fresh << 1) & c1_.word(w) & c0_.word(w) & ~data_.word(w);
+    c0_.word(w) &= ~after;  // storage_next -> storage
+    if ((fresh >> (kBits - 1)) != 0 && w + 1 < log_.word_count() &&
+        (class_word(w + 1, PageClass::kStorageNext) & 1) != 0)
+      c0_.word(w + 1) &= ~Word{1};
+  }
   if (track_stale_ && side_ == Side::kSource) {
     stale_.word(w) |= set;
     in_flight_.word(w) &= ~set;  // a copy on the wire is now outdated

@@ -1,8 +1,13 @@
-// Guest RAM on two hosts, as the migration sees it: one bit per page in each of six word-packed
-// bitmaps (six bits per page, under the one-byte budget).
+// Guest RAM on two hosts, as the migration sees it: one bit per page in each of eight
+// word-packed bitmaps (eight bits per page: the one-byte budget).
 //   dirty log  - the log-dirty bitmap of the host the guest runs on (Xen shadow op / KVM dirty
 //                log); it records writes wherever the guest runs;
-//   data       - content class: 1 = data, 0 = all-zero page (QEMU sends those as 9-byte records);
+//   content    - three bitmaps holding the page's PageClass (page_content.h): the first is
+//                "ordinary data" (classes 4-7), the other two the class's low bits. Zero,
+//                duplicate and on-storage pages are what encoders and algorithms can send
+//                cheaper; a guest write turns any of them into data of the writer's class, a
+//                disk read or write-back through the page cache turns pages into an on-storage
+//                run;
 //   stale      - "the destination does not hold this page's latest version": set by a guest
 //                write at the source, cleared when a copy captured after the last write *arrives*.
 //                Independent of the dirty log, so it proves a migration correct: at the end
@@ -23,11 +28,14 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "models/vm/page_content.h"
 #include "sim/bitmap.h"
 #include "sim/fenwick.h"
 #include "sim/limits.h"
@@ -43,6 +51,14 @@ struct VmParams {
   Bytes memory = Bytes{std::int64_t{1} << 30};
   Bytes page_size = Bytes{4096};
   double zero_fraction = 0.0;
+  double duplicate_fraction = 0.0;
+  double storage_fraction = 0.0;
+  double text_fraction = 0.0;
+  double sparse_fraction = 0.0;
+  double random_fraction = 0.0;
+  std::string content_layout = "random";
+  std::int64_t content_run_pages = 64;
+  std::string written_class = "binary";
   bool track_stale = true;
 
   template <class V>
@@ -59,6 +75,42 @@ struct VmParams {
                  "from stream 'vm.content'); a page the guest writes holds data")
           .at_least(0.0)
           .at_most(1.0));
+    v(sim::param("duplicate_fraction", duplicate_fraction,
+                 "fraction of pages identical to another page of the VM when migration starts")
+          .at_least(0.0)
+          .at_most(1.0));
+    v(sim::param("storage_fraction", storage_fraction,
+                 "fraction of pages identical to a block of the VM's disk (page cache) when "
+                 "migration starts")
+          .at_least(0.0)
+          .at_most(1.0));
+    v(sim::param("text_fraction", text_fraction,
+                 "fraction of pages holding text-like data (the rest of the data is binary)")
+          .at_least(0.0)
+          .at_most(1.0));
+    v(sim::param("sparse_fraction", sparse_fraction,
+                 "fraction of pages holding sparse data (mostly-zero structures)")
+          .at_least(0.0)
+          .at_most(1.0));
+    v(sim::param("random_fraction", random_fraction,
+                 "fraction of pages holding incompressible data (media, encrypted)")
+          .at_least(0.0)
+          .at_most(1.0));
+    v(sim::param("content_layout", content_layout,
+                 "how the initial classes are placed: random = each page drawn on its own; runs "
+                 "= runs of content_run_pages pages on average share a class (real zero pages "
+                 "and page-cache files cluster)")
+          .one_of({"random", "runs"}));
+    v(sim::param("content_run_pages", content_run_pages,
+                 "mean run length of the runs layout; an on-storage run is one extent of "
+                 "consecutive disk blocks")
+          .at_least(1)
+          .at_most(std::int64_t{1} << 30)
+          .counting("pages"));
+    v(sim::param("written_class", written_class,
+                 "the data class a guest write gives a page that held no ordinary data "
+                 "(zero, duplicate or on-storage); a data page keeps its class")
+          .one_of({"text", "binary", "sparse", "random"}));
     v(sim::param("track_stale", track_stale,
                  "keep the 1-bit-per-page destination-staleness record and fail the run if any "
                  "page is stale when the migration ends"));
@@ -138,8 +190,48 @@ class GuestMemory {
   }
   std::uint64_t log_count() const { return log_.count(); }
 
-  // --- content and destination state ---
+  // --- content ---
+  // Pages of word w holding ordinary data (classes text..random).
   Word data_word(std::uint64_t word_index) const { return data_.word(word_index); }
+  PageClass page_class(std::uint64_t page) const;
+  // The pages of word w whose class is c.
+  Word class_word(std::uint64_t w, PageClass c) const {
+    const auto k = static_cast<unsigned>(c);
+    return ((k & 4) ? data_.word(w) : ~data_.word(w)) & ((k & 2) ? c1_.word(w) : ~c1_.word(w)) &
+           ((k & 1) ? c0_.word(w) : ~c0_.word(w)) & log_.valid_mask(w);
+  }
+  using ClassCounts = std::array<std::uint64_t, kPageClassCount>;
+  // Adds to `counts` the pages of `mask` (word w) per class.
+  void count_classes(std::uint64_t w, Word mask, ClassCounts& counts) const;
+  // Pages per class over all memory (scans it).
+  ClassCounts class_counts() const;
+  // A disk read through the page cache (DMA into the pages): pages [first, first + count)
+  // become one on-storage run. It changes them, like a write (logged, stale at the source).
+  void load_from_disk(std::uint64_t first, std::uint64_t count);
+  // A write-back of pages [first, first + count) to consecutive disk blocks: their content is
+  // now on disk (one on-storage run); the pages themselves do not change.
+  void store_to_disk(std::uint64_t first, std::uint64_t count);
+  // The class guest writes give pages that held no ordinary data, while the scope lives.
+  class WriteClass {
+   public:
+    WriteClass(GuestMemory& m, DataClass c) : m_(m), saved_(m.write_class_) { m.write_class_ = c; }
+    ~WriteClass() { m_.write_class_ = saved_; }
+    WriteClass(const WriteClass&) = delete;
+    WriteClass& operator=(const WriteClass&) = delete;
+
+   private:
+    GuestMemory& m_;
+    DataClass saved_;
+  };
+
+  // --- destination state ---
+  // The destination already holds the latest version of every page (an image identical to the
+  // source's memory: memory_compare's older image, before the guest changes it). Call before
+  // migration starts.
+  void destination_holds_all();
+  // The destination's copies of the pages in `mask` differ from the source's (its image is
+  // older there).
+  void destination_lacks(std::uint64_t word_index, Word mask) { discard(word_index, mask); }
   // The content of the pages in `mask` (word `word_index`) is captured for sending now: a copy of
   // each is in flight until arrive() or a write at the source.
   void capture(std::uint64_t word_index, Word mask);
@@ -161,7 +253,7 @@ class GuestMemory {
   std::uint64_t stale_count() const { return stale_.count(); }
   Word stale_word(std::uint64_t word_index) const { return stale_.word(word_index); }
   std::uint64_t first_stale_page() const { return stale_.find_next(0); }
-  std::uint64_t zero_page_count() const { return pages_ - data_.count(); }    // scans memory
+  std::uint64_t zero_page_count() const;                                      // scans memory
   std::uint64_t zero_pages_at_start() const { return zero_pages_at_start_; }  // counted when built
   // Settled pages of word w (for tests).
   Word settled_word(std::uint64_t w) const { return settled(w); }
@@ -185,6 +277,18 @@ class GuestMemory {
   // Applies `set` to word w of the log, data and stale bitmaps; returns how many pages it
   // settled. Callers pass that to settle() (once per block when they touch many words).
   std::uint64_t set_word(std::uint64_t w, Word set);
+  // Sets the class of the pages in `mask` (word w) to c.
+  void set_class(std::uint64_t w, Word mask, PageClass c) {
+    const auto k = static_cast<unsigned>(c);
+    data_.word(w) = (k & 4) ? data_.word(w) | mask : data_.word(w) & ~mask;
+    c1_.word(w) = (k & 2) ? c1_.word(w) | mask : c1_.word(w) & ~mask;
+    c0_.word(w) = (k & 1) ? c0_.word(w) | mask : c0_.word(w) & ~mask;
+  }
+  // Pages [first, first + count) become one on-storage run (the page after it, if it continued
+  // an older run, now starts its own). Returns nothing; counts are refreshed by the caller.
+  void make_storage_run(std::uint64_t first, std::uint64_t count);
+  // The initial content mix (VmParams fractions and layout).
+  void place_content(const VmParams& params, std::uint64_t seed, std::uint64_t replicate);
   void settle(std::uint64_t block, std::int64_t pages) {
     unsettled_per_block_[block] -= static_cast<std::uint32_t>(pages);
     unsettled_tree_.add(block, -pages);
@@ -255,7 +359,8 @@ class GuestMemory {
   Side side_ = Side::kSource;
   std::uint64_t access_violations_ = 0;
   std::uint64_t zero_pages_at_start_ = 0;
-  sim::Bitmap log_, data_, stale_, in_flight_, sent_ever_;
+  DataClass write_class_ = DataClass::kBinary;
+  sim::Bitmap log_, data_, c1_, c0_, stale_, in_flight_, sent_ever_;
   sim::Bitmap logged_groups_;  // groups (kGroupWords words) that may hold logged pages: a fetch
                                // visits these, not all of memory
   sim::Bitmap unsettled_;      // not settled: what random writers draw from (kept, not derived, so

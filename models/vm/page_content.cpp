@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 
 namespace migsim::vm {
@@ -109,6 +110,27 @@ std::string_view data_class_name(DataClass c) {
       return "random";
   }
   return "?";
+}
+
+std::string_view page_class_name(PageClass c) {
+  switch (c) {
+    case PageClass::kZero:
+      return "zero";
+    case PageClass::kDuplicate:
+      return "duplicate";
+    case PageClass::kStorage:
+      return "storage";
+    case PageClass::kStorageNext:
+      return "storage_next";
+    default:
+      return data_class_name(compressibility(c));
+  }
+}
+
+DataClass data_class_named(std::string_view name) {
+  for (DataClass c : kDataClasses)
+    if (data_class_name(c) == name) return c;
+  throw std::invalid_argument("unknown data class '" + std::string(name) + "'");
 }
 
 void fill_page(DataClass c, std::span<std::uint8_t> page, sim::RandomStream& rng) {

@@ -24,6 +24,45 @@ inline constexpr DataClass kDataClasses[] = {DataClass::kText, DataClass::kBinar
 
 std::string_view data_class_name(DataClass c);
 
+// What a page holds, as the migration stream's encoders see it: 3 bits per page.
+//   zero         - all-zero (QEMU sends a 9-byte record);
+//   duplicate    - identical to another page of the same VM (content-based sharing finds it);
+//   storage      - identical to a block of the VM's disk (the page cache after a disk read or
+//                  write-back). The block number is held as runs: `storage` starts a run at
+//                  some block b, and each following `storage_next` page holds block b+1, b+2...
+//                  The simulator needs block numbers only for how reads merge into requests, so
+//                  the run boundaries are all it keeps;
+//   text..random - ordinary data of a compressibility class (DataClass).
+// Values 4..7 are data: kDataPage + DataClass.
+enum class PageClass : std::uint8_t {
+  kZero = 0,
+  kDuplicate = 1,
+  kStorage = 2,
+  kStorageNext = 3,
+  kText = 4,
+  kBinary = 5,
+  kSparse = 6,
+  kRandom = 7,
+};
+inline constexpr int kPageClassCount = 8;
+inline constexpr PageClass data_page(DataClass c) {
+  return static_cast<PageClass>(4 + static_cast<int>(c));
+}
+inline constexpr bool is_data(PageClass c) {
+  return static_cast<int>(c) >= 4;
+}
+inline constexpr bool is_storage(PageClass c) {
+  return c == PageClass::kStorage || c == PageClass::kStorageNext;
+}
+// The compressibility of a page's bytes: data pages their own class; duplicate and on-storage
+// pages hold ordinary file or heap data (binary); zero pages are handled before any codec.
+inline constexpr DataClass compressibility(PageClass c) {
+  return is_data(c) ? static_cast<DataClass>(static_cast<int>(c) - 4) : DataClass::kBinary;
+}
+std::string_view page_class_name(PageClass c);
+// The data class named `name` (text, binary, sparse, random); throws std::invalid_argument.
+DataClass data_class_named(std::string_view name);
+
 // Fills `page` with one sample of class `c`, drawn from `rng` (deterministic for a stream).
 void fill_page(DataClass c, std::span<std::uint8_t> page, sim::RandomStream& rng);
 
