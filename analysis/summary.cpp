@@ -84,7 +84,12 @@ std::vector<PointSummary> summarize(const std::vector<Json>& records) {
 }
 
 std::string format_table(const std::vector<PointSummary>& rows) {
-  const auto columns = table_metrics();
+  // The table metrics some row reports (an algorithm-specific column appears only when a run of
+  // that algorithm is in the table).
+  std::vector<const migration::MetricDecl*> columns;
+  for (const auto* d : table_metrics())
+    if (std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return r.find(d->name); }))
+      columns.push_back(d);
   // Cells first, then each column as wide as its widest cell.
   std::vector<std::string> header{"point", "n"};
   for (const auto* d : columns) {

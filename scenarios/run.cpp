@@ -109,7 +109,7 @@ RunResult simulate(const ScenarioPoint& point, std::int64_t replicate) {
   }
   vm::Guest guest(memory, *activity);
   net::Channel channel(sim, point.link);
-  migration::MigrationContext ctx{sim, guest, channel, point.host};
+  migration::MigrationContext ctx{sim, guest, channel, point.host, point.compression};
   auto algorithm = migration::algorithms().find(point.algorithm)->make(*point.migration);
 
   RunResult result;

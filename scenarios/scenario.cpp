@@ -267,6 +267,23 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
         b.reject_unknown();
       }
     }
+    // migration.compression: how every algorithm encodes the pages it sends in full.
+    r.accept("compression");
+    if (const ConfigNode::Entry* block = section.find_entry("compression")) {
+      if (block->value.kind != ConfigNode::Kind::kMap)
+        throw ScenarioError(file, block->value.line, "migration.compression",
+                            "expected a mapping of compression parameters (codec, level, "
+                            "threads, policy); got " +
+                                block->value.kind_name());
+      SectionReader c(file, block->value, "migration.compression");
+      c.read(p.compression);
+      c.reject_unknown();
+      try {
+        p.compression.check();
+      } catch (const sim::ParamError& e) {
+        c.fail_param(e);
+      }
+    }
     r.reject_unknown();
     try {
       (void)entry->make(*p.migration);
@@ -341,10 +358,23 @@ void check_sweep_path(const std::string& path, int line, const std::string& file
     throw ScenarioError(file, line, "sweep." + path,
                         "unknown sweep path '" + path + "': it must start with one of: " +
                             join(sweepable) + did_you_mean(section, sweepable));
+  // migration.<block>.key reaches into a block of the migration section (compression, or an
+  // algorithm's own block); everything else is section.key.
+  const std::size_t second = dot == std::string::npos ? dot : path.find('.', dot + 1);
+  bool nested_ok = false;
+  if (second != std::string::npos && section == "migration" &&
+      path.find('.', second + 1) == std::string::npos) {
+    const std::string block = path.substr(dot + 1, second - dot - 1);
+    const auto names = migration::algorithms().names();
+    nested_ok =
+        block == "compression" || std::find(names.begin(), names.end(), block) != names.end();
+  }
   if ((section == "seed") != (dot == std::string::npos) ||
-      (dot != std::string::npos && path.find('.', dot + 1) != std::string::npos))
+      (second != std::string::npos && !nested_ok))
     throw ScenarioError(file, line, "sweep." + path,
-                        "unknown sweep path '" + path + "': write section.key, such as vm.memory");
+                        "unknown sweep path '" + path +
+                            "': write section.key, such as vm.memory, or "
+                            "migration.<compression or algorithm>.key");
 }
 
 }  // namespace
@@ -493,6 +523,8 @@ Json ScenarioPoint::resolved() const {
   j["host"] = h;
   Json m = {{"algorithm", algorithm}};
   m.update(params_json(*migration));
+  migration::CompressionParams compression_copy = compression;
+  m["compression"] = params_json(compression_copy);
   j["migration"] = m;
   return j;
 }

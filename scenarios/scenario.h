@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "models/host/hypervisor.h"
+#include "models/migration/encoder.h"
 #include "models/network/link.h"
 #include "models/vm/guest_memory.h"
 #include "scenarios/config_tree.h"
@@ -39,6 +40,7 @@ struct ScenarioPoint {
   host::HostParams host;
   std::string algorithm;
   std::unique_ptr<sim::ParamSet> migration;
+  migration::CompressionParams compression;  // migration.compression
 
   // Every parameter with defaults filled in and units normalised; itself a valid scenario.
   Json resolved() const;

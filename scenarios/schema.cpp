@@ -118,6 +118,15 @@ Json scenario_schema() {
           "parameters used only when migration.algorithm is " + std::string(e.name);
       branch["properties"][std::string(e.name)] = block;
     }
+  // Under any algorithm, migration.compression encodes the pages sent in full.
+  {
+    migration::CompressionParams compression;
+    Json block = section(compression);
+    block["description"] =
+        "page compression for every algorithm (codec ratios and speeds measured on liblz4 and "
+        "libzstd: bench/codec_calibration.txt)";
+    for (Json& branch : props["migration"]["oneOf"]) branch["properties"]["compression"] = block;
+  }
   props["sweep"] =
       Json{{"type", "object"},
            {"description", "section.key (vm.memory, migration.algorithm, ...) -> list of values"},

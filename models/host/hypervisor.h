@@ -24,6 +24,7 @@ struct HostParams {
   Duration log_fetch_base = Duration::us(20);
   Duration log_fetch_per_gib = Duration::us(10);
   bool log_fetch_pauses_guest = true;
+  std::int64_t migration_cores = 1;
 
   template <class V>
   void visit(V& v) {
@@ -51,6 +52,11 @@ struct HostParams {
     v(sim::param("log_fetch_pauses_guest", log_fetch_pauses_guest,
                  "the guest is paused during a dirty-log fetch (Xen paging_log_dirty_op calls "
                  "domain_pause; KVM does not stop vCPUs)"));
+    v(sim::param("migration_cores", migration_cores,
+                 "CPU cores each host gives the migration for compressing, decompressing and "
+                 "hashing pages (the same number at source and destination)")
+          .at_least(1)
+          .at_most(1024));
   }
 
   // Duration of one dirty-log fetch for a guest of `memory` bytes.

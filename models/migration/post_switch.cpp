@@ -167,6 +167,7 @@ class PostSwitch {
     a.first_pass += c.first_pass;
     a.resent += c.resent;
     a.framing += c.framing;
+    a.cpu += c.cpu;
     a.lowest = std::min(a.lowest, c.lowest);
     a.highest = std::max(a.highest, c.highest);
     return a;

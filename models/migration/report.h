@@ -67,9 +67,21 @@ struct MigrationReport {
   Bytes bytes_resent{};      // page payload of pages sent before
   Bytes bytes_framing{};     // page and batch headers, zero-page records
   Bytes bytes_state{};
+  Bytes bytes_hash{};  // memory_compare: page hashes sent and the destination's answers
   Bytes bytes_total() const {
-    return bytes_first_pass + bytes_resent + bytes_framing + bytes_state + bytes_request;
+    return bytes_first_pass + bytes_resent + bytes_framing + bytes_state + bytes_request +
+           bytes_hash;
   }
+  // Compression (every algorithm): page bytes that went through a codec, before it, and the
+  // CPU seconds the source spent compressing (all cores).
+  Bytes bytes_before_compression{};
+  double cpu_compress_s = 0.0;
+  // storage_assisted: what the destination read from shared storage instead of the network.
+  Bytes bytes_storage{};
+  std::uint64_t pages_from_storage = 0;
+  std::uint64_t storage_requests = 0;
+  // memory_compare: pages the destination already held (hash matched), not sent.
+  std::uint64_t pages_matched = 0;
 
   std::uint64_t pages_sent = 0;
   std::uint64_t pages_zero = 0;  // QEMU "duplicate"

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -13,6 +14,8 @@ MigrationSession::MigrationSession(MigrationContext& ctx, const StreamFormat& fo
                                    MigrationReport& report)
     : ctx_(ctx),
       format_(format),
+      encoder_(ctx.compression, ctx.host.migration_cores),
+      send_rate_(ctx.channel.to_destination().goodput()),
       report_(report),
       log_fetch_time_(ctx.host.log_fetch_time(ctx.guest.memory().memory())),
       page_size_(ctx.guest.memory().page_size()),
@@ -80,6 +83,7 @@ void MigrationSession::capture_word(std::uint64_t w, Word cand, Batch& b, std::u
   const Word zero =
       format_.detect_zero_pages ? (cand & mem.class_word(w, vm::PageClass::kZero)) : Word{0};
   const Word data = cand & ~zero;
+  if (encoder_.active()) mem.count_classes(w, data, b.full);
   b.zero_pages += static_cast<std::uint64_t>(std::popcount(zero));
   normal += static_cast<std::uint64_t>(std::popcount(data));
   resent += static_cast<std::uint64_t>(std::popcount(mem.sent_before(w, data)));
@@ -100,6 +104,16 @@ void MigrationSession::finish_batch(Batch& b, std::uint64_t normal, std::uint64_
   const std::int64_t page = page_size_.count();
   b.first_pass = Bytes{static_cast<std::int64_t>(normal - resent) * page};
   b.resent = Bytes{static_cast<std::int64_t>(resent) * page};
+  if (encoder_.active() && normal > 0) {
+    // The pages sent in full go through the codec: their payload shrinks by the batch's ratio.
+    const Encoded e = encoder_.encode(b.full, page_size_, send_rate_);
+    const double scale = e.payload / static_cast<double>(normal * static_cast<std::uint64_t>(page));
+    b.first_pass = Bytes{std::llround(static_cast<double>(b.first_pass.count()) * scale)};
+    b.resent = Bytes{std::llround(static_cast<double>(b.resent.count()) * scale)};
+    b.cpu = std::max(e.compress, e.decompress);
+    report_.bytes_before_compression += Bytes{std::llround(e.raw)};
+    report_.cpu_compress_s += e.compress_core_s;
+  }
   if (b.pages > 0) {
     b.framing = Bytes{static_cast<std::int64_t>(normal) * format_.page_header_bytes +
                       static_cast<std::int64_t>(b.zero_pages) * format_.zero_page_bytes +
@@ -220,6 +234,16 @@ void MigrationSession::account(const Batch& b) {
 sim::Simulation::Sleep MigrationSession::transmit(const Batch& b, BitRate cap) {
   const Duration start = now();
   net::Link& link = ctx_.channel.to_destination();
+  const BitRate rate = cap.bps() > 0 ? std::min(cap, link.goodput()) : link.goodput();
+  send_rate_ = rate;  // what the encoder's adaptive policy plans the next batch with
+  if (b.cpu.count_ns() > 0 && b.bytes().count() > 0) {
+    // Compression and decompression are pipelined with the wire: the batch takes the longest of
+    // the three, so a CPU-bound codec lowers the sending rate.
+    if (b.cpu > rate.time_for(b.bytes()))
+      cap = BitRate::bits_per_second(std::max<std::int64_t>(
+          1, static_cast<std::int64_t>(static_cast<double>(b.bytes().count()) * 8e9 /
+                                       static_cast<double>(b.cpu.count_ns()))));
+  }
   auto sleep = link.send(b.bytes(), cap);
   const Duration took = sleep.at - start;
   if (took.count_ns() > 0)

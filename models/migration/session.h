@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/host/hypervisor.h"
+#include "models/migration/encoder.h"
 #include "models/migration/report.h"
 #include "models/migration/stream.h"
 #include "models/network/link.h"
@@ -27,6 +28,7 @@ struct MigrationContext {
   vm::Guest& guest;
   net::Channel& channel;
   host::HostParams host;
+  CompressionParams compression{};  // how pages sent in full are encoded (none by default)
 };
 
 // Pages taken from the pending set for one batch.
@@ -37,7 +39,9 @@ struct Batch {
   Bytes first_pass{};
   Bytes resent{};
   Bytes framing{};
+  Duration cpu{};  // compression or decompression time, whichever is longer (0: no codec)
   std::uint64_t lowest = 0, highest = 0;  // lowest and highest page taken (when pages > 0)
+  vm::GuestMemory::ClassCounts full{};    // pages sent in full per class (with a codec only)
   Bytes bytes() const { return first_pass + resent + framing; }
 };
 
@@ -168,6 +172,8 @@ class MigrationSession {
 
   MigrationContext& ctx_;
   StreamFormat format_;
+  Encoder encoder_;
+  BitRate send_rate_;  // the rate the latest batch was sent at (link or cap)
   MigrationReport& report_;
   Duration log_fetch_time_;
   Bytes page_size_;
