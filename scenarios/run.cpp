@@ -107,9 +107,13 @@ RunResult simulate(const ScenarioPoint& point, std::int64_t replicate) {
         std::move(activity),
         workloads::workloads().find(point.background_type)->make(*point.background, bctx));
   }
+  activity->prepare(memory);
   vm::Guest guest(memory, *activity);
   net::Channel channel(sim, point.link);
-  migration::MigrationContext ctx{sim, guest, channel, point.host, point.compression};
+  storage::Storage shared_storage(sim, point.storage);
+  shared_storage.set_guest_load(activity->disk_load());
+  migration::MigrationContext ctx{
+      sim, guest, channel, point.host, point.compression, &shared_storage};
   auto algorithm = migration::algorithms().find(point.algorithm)->make(*point.migration);
 
   RunResult result;

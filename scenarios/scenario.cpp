@@ -10,8 +10,8 @@
 namespace migsim::scenarios {
 
 const std::vector<std::string_view> kTopLevelKeys{
-    "name",       "description", "seed", "replications", "vm",   "workload",
-    "background", "link",        "host", "migration",    "sweep"};
+    "name",       "description", "seed", "replications", "vm",      "workload",
+    "background", "link",        "host", "migration",    "storage", "sweep"};
 
 namespace {
 
@@ -185,6 +185,13 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
     r.reject_unknown();
   }
   {
+    SectionReader r(file, section_or_empty(root, "storage", file), "storage");
+    p.storage_preset = r.selector("preset", storage::storage_presets().names(), false, "nas");
+    p.storage = storage::storage_presets().find(p.storage_preset)->defaults;
+    r.read(p.storage);
+    r.reject_unknown();
+  }
+  {
     const ConfigNode& section = section_or_empty(root, "host", file);
     SectionReader r(file, section, "host");
     p.hypervisor = r.selector("hypervisor", host::hypervisor_presets().names(), true);
@@ -352,8 +359,8 @@ const ConfigNode* find_path(const ConfigNode& root, const std::string& path) {
 void check_sweep_path(const std::string& path, int line, const std::string& file) {
   const std::size_t dot = path.find('.');
   const std::string section = path.substr(0, dot);
-  static const std::vector<std::string_view> sweepable{"seed", "vm",   "workload", "background",
-                                                       "link", "host", "migration"};
+  static const std::vector<std::string_view> sweepable{"seed", "vm",   "workload",  "background",
+                                                       "link", "host", "migration", "storage"};
   if (std::find(sweepable.begin(), sweepable.end(), section) == sweepable.end())
     throw ScenarioError(file, line, "sweep." + path,
                         "unknown sweep path '" + path + "': it must start with one of: " +
@@ -517,6 +524,10 @@ Json ScenarioPoint::resolved() const {
   Json l = {{"preset", link_preset}};
   l.update(params_json(link_copy));
   j["link"] = l;
+  storage::StorageParams storage_copy = storage;
+  Json st = {{"preset", storage_preset}};
+  st.update(params_json(storage_copy));
+  j["storage"] = st;
   host::HostParams host_copy = host;
   Json h = {{"hypervisor", hypervisor}};
   h.update(params_json(host_copy));

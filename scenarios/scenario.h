@@ -13,6 +13,7 @@
 #include "models/host/hypervisor.h"
 #include "models/migration/encoder.h"
 #include "models/network/link.h"
+#include "models/storage/storage.h"
 #include "models/vm/guest_memory.h"
 #include "scenarios/config_tree.h"
 #include "sim/params.h"
@@ -34,6 +35,8 @@ struct ScenarioPoint {
   // A second workload running alongside (`background`); empty type and null when absent.
   std::string background_type;
   std::unique_ptr<sim::ParamSet> background;
+  std::string storage_preset;
+  storage::StorageParams storage;
   std::string link_preset;
   net::LinkParams link;
   std::string hypervisor;

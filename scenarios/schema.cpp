@@ -98,6 +98,10 @@ Json scenario_schema() {
       Json{{"type", "integer"}, {"minimum", 1}, {"maximum", 1000000}, {"default", 1}};
   props["vm"] = section(vm);
   props["link"] = section(link, "preset", enum_of(net::link_presets().names()));
+  storage::StorageParams storage;
+  props["storage"] = section(storage, "preset", enum_of(storage::storage_presets().names()));
+  props["storage"]["description"] =
+      "the VM's shared storage (NAS) or local disk: guest disk I/O and storage_assisted loads";
   props["host"] = section(host, "hypervisor", enum_of(host::hypervisor_presets().names()));
   props["host"]["required"] = Json::array({"hypervisor"});
   props["workload"] = tagged("type", workloads::workloads().entries(),

@@ -29,6 +29,14 @@ class Together final : public vm::GuestActivity {
     if (!b) return a;
     return b->at < a->at ? b : a;
   }
+  storage::DiskLoad disk_load() const override {
+    const storage::DiskLoad a = main_->disk_load(), b = background_->disk_load();
+    return {a.bytes_per_s + b.bytes_per_s, a.requests_per_s + b.requests_per_s};
+  }
+  void prepare(vm::GuestMemory& memory) override {
+    main_->prepare(memory);
+    background_->prepare(memory);
+  }
   // A redraw of the deterministic part gives the same answer, so redrawing both is exact.
   bool memoryless() const override { return main_->memoryless() || background_->memoryless(); }
   // The background's facts carry the prefix "background.".

@@ -13,6 +13,7 @@ const WorkloadRegistry& workloads() {
     register_hotcold(r);
     register_memtester(r);
     register_read_heavy(r);
+    register_desktop(r);
     return r;
   }();
   return registry;

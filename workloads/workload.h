@@ -55,6 +55,7 @@ void register_uniform(WorkloadRegistry& r);
 void register_hotcold(WorkloadRegistry& r);
 void register_memtester(WorkloadRegistry& r);
 void register_read_heavy(WorkloadRegistry& r);
+void register_desktop(WorkloadRegistry& r);
 
 // Registers workload type P (parameters) / W (model, constructed from (P, WorkloadContext)).
 template <class P, class W>

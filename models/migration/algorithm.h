@@ -63,5 +63,6 @@ void register_improved_pre_copy(AlgorithmRegistry& registry);
 void register_three_stage(AlgorithmRegistry& registry);
 void register_post_copy(AlgorithmRegistry& registry);
 void register_hybrid(AlgorithmRegistry& registry);
+void register_storage_assisted(AlgorithmRegistry& registry);
 
 }  // namespace migsim::migration

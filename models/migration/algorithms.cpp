@@ -11,6 +11,7 @@ const AlgorithmRegistry& algorithms() {
     register_three_stage(r);
     register_post_copy(r);
     register_hybrid(r);
+    register_storage_assisted(r);
     return r;
   }();
   return registry;

@@ -39,6 +39,7 @@ sim::Task<StopReason> run_live_rounds(MigrationSession& s, const LiveCopyParams&
   co_await s.pause_guest_for(s.log_fetch_time());
   s.start_dirty_logging();
   s.begin_round();
+  if (hooks.at_start) co_await hooks.at_start();
 
   for (;;) {
     // A live round: send the pending set, batch by batch. With a downtime limit, the round
@@ -51,6 +52,14 @@ sim::Task<StopReason> run_live_rounds(MigrationSession& s, const LiveCopyParams&
     StopReason reason = stop.after_round(s.round(), report.pages_sent, guest_pages);
     if (reason == StopReason::kNone) reason = stop.guard(s.round(), s.elapsed(), s.pending_pages());
     s.close_round();
+    if (reason != StopReason::kNone && reason != StopReason::kRoundGuard &&
+        reason != StopReason::kTimeGuard && hooks.may_stop && !hooks.may_stop()) {
+      // Not yet (storage loads outstanding): wait a little if nothing is left to send, then
+      // go on with another round.
+      if (s.pending_pages() == 0 && hooks.gate_wake != nullptr)
+        co_await hooks.gate_wake->wait_until(s.now() + hooks.gate_poll);
+      reason = StopReason::kNone;
+    }
     if (reason != StopReason::kNone) co_return reason;
 
     co_await s.fetch_dirty_log(hooks.fetched);  // Xen CLEAN / QEMU sync

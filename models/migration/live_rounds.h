@@ -51,6 +51,9 @@ struct LiveCopyParams {
 
 // What an algorithm adds to the live rounds.
 struct LiveRoundHooks {
+  // Runs once when dirty logging is on and every page is pending, before the first batch of
+  // round 1 (storage_assisted sends its map entries first).
+  std::function<sim::Task<void>()> at_start;
   // Each closing fetch also ORs the pages it found into this bitmap (the round's dirty set).
   sim::Bitmap* fetched = nullptr;
   // Called after the fetch that closes a live round, before the round records what is pending
@@ -59,6 +62,12 @@ struct LiveRoundHooks {
   // The algorithm's own reason to end the live phase after a round (kNone: go on). Checked
   // after the hypervisor's rules and migsim's guards.
   std::function<StopReason()> extra_stop;
+  // When set and false, a stop the rules call for is put off: the live phase goes on (another
+  // fetch, another round) until it turns true, waiting on `gate_wake` (up to `gate_poll`)
+  // whenever there is nothing to send. The round guard still ends the phase.
+  std::function<bool()> may_stop;
+  sim::Wakeup* gate_wake = nullptr;
+  Duration gate_poll = Duration::ms(100);
 };
 
 // Turns on dirty logging (round 1 sends everything) and runs live rounds until something ends

@@ -105,6 +105,8 @@ class PostSwitch {
         forward_ = p + 1;
         backward_ = p;
       }
+    } else if (o_.expedite) {
+      o_.expedite(p);
     }
     s_.watch_arrival(p);
     while (!mem_.held(p)) co_await wake_.wait_until(Duration::max());

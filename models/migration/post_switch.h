@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "models/migration/session.h"
@@ -44,6 +45,9 @@ struct PostSwitchOptions {
   std::uint64_t window = 0;  // pending neighbours sent with a faulted page (half on each side)
   Duration push_start{};     // the push begins this long after the resume
   Bytes request_bytes{kRequestBytes};  // one page request on the return path
+  // Called when the guest faults on a page already on its way by another path (a storage
+  // read still queued): fetch it first. Empty: wait for it.
+  std::function<void(std::uint64_t page)> expedite;
 };
 
 // The demand-paging parameters post_copy and hybrid share (their defaults differ).

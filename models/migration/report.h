@@ -57,6 +57,7 @@ struct RoundRecord {
 
 struct MigrationReport {
   Duration total_time{};
+  Duration switch_time{};  // migration start until the guest runs at the destination
   Duration downtime{};
   Duration downtime_suspend{};
   Duration downtime_final_copy{};  // final dirty-log fetch + remaining pages

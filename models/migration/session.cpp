@@ -82,7 +82,17 @@ void MigrationSession::capture_word(std::uint64_t w, Word cand, Batch& b, std::u
   const auto n = static_cast<std::uint64_t>(std::popcount(cand));
   const Word zero =
       format_.detect_zero_pages ? (cand & mem.class_word(w, vm::PageClass::kZero)) : Word{0};
-  const Word data = cand & ~zero;
+  Word data = cand & ~zero;
+  if (map_sink_ != nullptr) {
+    // On-storage pages go as (page, block) map entries; the destination reads their content.
+    const Word next = data & mem.class_word(w, vm::PageClass::kStorageNext);
+    const Word mapped = next | (data & mem.class_word(w, vm::PageClass::kStorage));
+    if (mapped != 0) {
+      b.mapped += static_cast<std::uint64_t>(std::popcount(mapped));
+      mapped_taken_.push_back({w, mapped, next});
+      data &= ~mapped;
+    }
+  }
   if (encoder_.active()) mem.count_classes(w, data, b.full);
   b.zero_pages += static_cast<std::uint64_t>(std::popcount(zero));
   normal += static_cast<std::uint64_t>(std::popcount(data));
@@ -117,6 +127,7 @@ void MigrationSession::finish_batch(Batch& b, std::uint64_t normal, std::uint64_
   if (b.pages > 0) {
     b.framing = Bytes{static_cast<std::int64_t>(normal) * format_.page_header_bytes +
                       static_cast<std::int64_t>(b.zero_pages) * format_.zero_page_bytes +
+                      static_cast<std::int64_t>(b.mapped) * map_entry_bytes_.count() +
                       format_.batch_header_bytes};
   }
   account(b);
@@ -197,6 +208,29 @@ Batch MigrationSession::take_range(std::uint64_t first, std::uint64_t end, std::
   return b;
 }
 
+Batch MigrationSession::take_storage_pages(std::uint64_t& from, std::uint64_t limit) {
+  sync_before_capture();
+  vm::GuestMemory& mem = memory();
+  Batch b;
+  std::uint64_t normal = 0, resent = 0;
+  std::uint64_t w = from / sim::Bitmap::kBits;
+  for (; w < pending_.word_count() && b.pages < limit; ++w) {
+    Word cand = pending_.word(w) & (mem.class_word(w, vm::PageClass::kStorage) |
+                                    mem.class_word(w, vm::PageClass::kStorageNext));
+    if (cand == 0) continue;
+    const std::uint64_t room = limit - b.pages;
+    if (static_cast<std::uint64_t>(std::popcount(cand)) > room) {
+      cand &= sim::select_bit(cand, room) - 1;
+      capture_word(w, cand, b, normal, resent);
+      break;  // the rest of this word next time
+    }
+    capture_word(w, cand, b, normal, resent);
+  }
+  from = w * sim::Bitmap::kBits;
+  finish_batch(b, normal, resent);
+  return b;
+}
+
 Batch MigrationSession::take_below(std::uint64_t end, std::uint64_t limit) {
   sync_before_capture();
   Batch b;
@@ -259,6 +293,10 @@ sim::Simulation::Sleep MigrationSession::transmit(const Batch& b, BitRate cap) {
     std::swap(f.words, taken_);  // the batch's pages travel; taken_ gets a spare buffer
     taken_.clear();
     in_flight_.push_back(std::move(f));
+    if (map_sink_ != nullptr) {
+      mapped_in_flight_.push_back(std::move(mapped_taken_));
+      mapped_taken_.clear();
+    }
     ctx_.sim.schedule(sleep.at + link.latency(), sim::Band::kNormal, &arrive_front, this);
   }
   return sleep;
@@ -274,14 +312,42 @@ void MigrationSession::arrive_front(void* self) {
   // next miss touch only pages held when that miss was computed, never these.
   if (mem.side() == vm::Side::kDestination && s->ctx_.guest.activity().memoryless())
     s->sync_guest();
-  for (const auto& [w, mask] : f.words) mem.arrive(w, mask);
+  if (s->map_sink_ == nullptr) {
+    for (const auto& [w, mask] : f.words) mem.arrive(w, mask);
+  } else {
+    // Map entries are not content: their pages stay in flight until the sink has read them.
+    std::vector<Mapped> mapped = std::move(s->mapped_in_flight_.front());
+    s->mapped_in_flight_.pop_front();
+    std::size_t i = 0;
+    for (const auto& [w, mask] : f.words) {
+      Word entries = 0;
+      // In capture order; a word taken twice in one batch (a scan that wrapped) has disjoint
+      // masks, so the intersection tells which take an entry belongs to.
+      if (i < mapped.size() && mapped[i].w == w && (mapped[i].mask & mask) != 0)
+        entries = mapped[i++].mask;
+      if (mask & ~entries) mem.arrive(w, mask & ~entries);
+    }
+    for (const Mapped& m : mapped) s->map_sink_->map_arrived(m.w, m.mask, m.next);
+  }
   f.words.clear();
   s->spare_.push_back(std::move(f.words));
-  const std::uint64_t watch = s->arrival_watch_;
-  if (s->arrival_wake_ != nullptr &&
+  s->notify_arrival();
+}
+
+void MigrationSession::notify_arrival() {
+  const std::uint64_t watch = arrival_watch_;
+  const vm::GuestMemory& mem = memory();
+  if (arrival_wake_ != nullptr &&
       (watch == kAnyArrival ||
        (watch == kLastArrival ? mem.missing_count() == 0 : mem.held(watch))))
-    s->arrival_wake_->poke();
+    arrival_wake_->poke();
+}
+
+void MigrationSession::land(std::uint64_t w, Word mask) {
+  vm::GuestMemory& mem = memory();
+  if (mem.side() == vm::Side::kDestination && ctx_.guest.activity().memoryless()) sync_guest();
+  mem.arrive(w, mask);
+  notify_arrival();
 }
 
 RoundRecord& MigrationSession::begin_round(bool final) {
@@ -351,6 +417,7 @@ sim::Task<void> MigrationSession::transfer_state_and_resume(Bytes metadata, bool
   co_await ctx_.sim.sleep(ctx_.host.resume_time);
   report_.downtime_resume = ctx_.host.resume_time;
   report_.downtime = now() - downtime_start_;
+  report_.switch_time = elapsed();
   if (at_destination) {
     // The destination drops what the pending bitmap names: those pages come again.
     for (std::uint64_t w = pending_.next_nonzero_word(0); w < pending_.word_count();

@@ -14,6 +14,7 @@
 #include "models/migration/report.h"
 #include "models/migration/stream.h"
 #include "models/network/link.h"
+#include "models/storage/storage.h"
 #include "models/vm/guest.h"
 #include "sim/bitmap.h"
 #include "sim/simulation.h"
@@ -28,7 +29,17 @@ struct MigrationContext {
   vm::Guest& guest;
   net::Channel& channel;
   host::HostParams host;
-  CompressionParams compression{};  // how pages sent in full are encoded (none by default)
+  CompressionParams compression{};      // how pages sent in full are encoded (none by default)
+  storage::Storage* storage = nullptr;  // the VM's shared storage (null: none)
+};
+
+// Where map entries go when they reach the destination (storage_assisted's NAS loader): the
+// pages of `mask` (word w) are to be read from storage; `next` marks those whose block follows
+// the previous page's (they can join its request).
+class MappedPageSink {
+ public:
+  virtual ~MappedPageSink() = default;
+  virtual void map_arrived(std::uint64_t w, sim::Bitmap::Word mask, sim::Bitmap::Word next) = 0;
 };
 
 // Pages taken from the pending set for one batch.
@@ -36,6 +47,7 @@ struct Batch {
   std::uint64_t pages = 0;
   std::uint64_t zero_pages = 0;
   std::uint64_t skipped = 0;
+  std::uint64_t mapped = 0;  // on-storage pages sent as map entries
   Bytes first_pass{};
   Bytes resent{};
   Bytes framing{};
@@ -106,11 +118,24 @@ class MigrationSession {
   Batch take_batch(bool skip_redirtied, std::uint64_t limit = 0);
   // Takes up to `limit` pending pages of [first, end), lowest first.
   Batch take_range(std::uint64_t first, std::uint64_t end, std::uint64_t limit);
+  // Takes up to `limit` pending on-storage pages from page `from` on (map entries when
+  // map_storage_pages is on); `from` moves past what was scanned.
+  Batch take_storage_pages(std::uint64_t& from, std::uint64_t limit);
   // Takes up to `limit` pending pages below `end`, highest first (a backward scan).
   Batch take_below(std::uint64_t end, std::uint64_t limit);
   // Sends what was taken since the last transmit; returns when its last byte has left. Its pages
   // arrive one latency later (GuestMemory::arrive, in send order). `cap` 0 = link rate.
   sim::Simulation::Sleep transmit(const Batch& b, BitRate cap = BitRate{});
+  // From now on, on-storage pages are captured as map entries of `entry_bytes` each instead of
+  // their content; at the destination they go to `sink`, which loads them and lands them.
+  void map_storage_pages(Bytes entry_bytes, MappedPageSink* sink) {
+    map_entry_bytes_ = entry_bytes;
+    map_sink_ = sink;
+  }
+  // Pages of word w reach the destination by another path (a storage read): they become
+  // current there unless written since their capture (GuestMemory::arrive), and a guest
+  // waiting for one of them is woken.
+  void land(std::uint64_t w, sim::Bitmap::Word mask);
   // Called (after the pages are placed) whenever a batch arrives at the destination.
   void on_arrival(sim::Wakeup* wake) {
     arrival_wake_ = wake;
@@ -169,6 +194,12 @@ class MigrationSession {
   struct InFlight {
     std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>> words;
   };
+  // Map entries of a batch: word, pages, pages continuing the previous page's block.
+  struct Mapped {
+    std::uint64_t w;
+    sim::Bitmap::Word mask, next;
+  };
+  void notify_arrival();
 
   MigrationContext& ctx_;
   StreamFormat format_;
@@ -190,6 +221,10 @@ class MigrationSession {
   std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>> taken_;
   std::deque<InFlight> in_flight_;
   std::vector<std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>>> spare_;  // reused
+  Bytes map_entry_bytes_{};
+  MappedPageSink* map_sink_ = nullptr;
+  std::vector<Mapped> mapped_taken_;                  // map entries taken since the last transmit
+  std::deque<std::vector<Mapped>> mapped_in_flight_;  // per batch in flight, same order
   sim::Wakeup* arrival_wake_ = nullptr;
   std::uint64_t arrival_watch_ = kAnyArrival;
 };

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/storage/storage.h"
 #include "models/vm/guest_memory.h"
 #include "sim/units.h"
 
@@ -48,6 +49,11 @@ class GuestActivity {
   // the draw must be redone whenever what is missing changes (exact, by memorylessness).
   // Otherwise the answer stays exact as long as its page is still missing.
   virtual bool memoryless() const { return false; }
+  // The guest's own average disk I/O (it competes with migration reads on shared storage).
+  virtual storage::DiskLoad disk_load() const { return {}; }
+  // Called once before the migration starts: sets up what the workload has already done to
+  // memory by then (a desktop's page cache), without logging it.
+  virtual void prepare(GuestMemory& /*memory*/) {}
   // Facts to record with the run (e.g. the drawn start phase), as (name, value) pairs.
   virtual std::vector<std::pair<std::string, double>> facts() const { return {}; }
 };

@@ -72,7 +72,7 @@ const Case kCases[] = {
     {"link_bandwidth_overflow.yaml",    "link.bandwidth: ", 5},
     {"page_size_not_power_of_two.yaml", "vm.page_size: 3000B is not a power of two", 1},
     {"swept_key_invalid_base.yaml",     "vm.memory: expected a size", 2},
-    {"background_typo_type.yaml",       "background.type: 'unifrom' is not one of: idle, sequential, uniform, hotcold, memtester, read_heavy (did you mean uniform?)", 4},
+    {"background_typo_type.yaml",       "background.type: 'unifrom' is not one of: idle, sequential, uniform, hotcold, memtester, read_heavy, desktop (did you mean uniform?)", 4},
     {"background_region_past_memory.yaml", "background.size: region 0B + 128MiB extends past guest memory (64MiB)", 6},
     {"algorithm_block_typo.yaml",       "migration.post_copy.push_ordr: unknown key 'push_ordr' (did you mean push_order?)", 6},
     {"algorithm_block_set_twice.yaml",  "migration.three_stage.prepull_pages: 'prepull_pages' is also set in migration itself", 8},

@@ -45,9 +45,10 @@ struct Fixture {
 }  // namespace
 
 TEST_CASE("every documented workload is registered", "[workloads]") {
-  for (const char* name : {"idle", "sequential", "uniform", "hotcold", "memtester", "read_heavy"})
+  for (const char* name :
+       {"idle", "sequential", "uniform", "hotcold", "memtester", "read_heavy", "desktop"})
     CHECK(workloads::workloads().find(name) != nullptr);
-  CHECK(workloads::workloads().entries().size() == 6);
+  CHECK(workloads::workloads().entries().size() == 7);
 }
 
 TEST_CASE("sequential dirties dirty_rate x t, in order, and wraps around its region",
