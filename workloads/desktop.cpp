@@ -1,9 +1,10 @@
 // A virtual-desktop user, Jo & Egger's setting (seed-papers.md 4): a knowledge worker whose
 // guest alternates idle periods (think time) and bursts of activity. Memory has three parts:
-//   - the OS working set at the bottom of memory, written all the time at `os_write_rate`;
+//   - the OS working set, the bottom `os_fraction` of memory, written all the time at
+//     `os_write_rate`;
 //   - application memory above it: document edits write `edit_rate` text pages per second
-//     over `edit_set` while active; each application launch writes `launch_heap` of new
-//     anonymous memory (at a cursor that wraps over the application region);
+//     over `edit_fraction` of memory while active; each application launch writes `launch_heap` of
+//     new anonymous memory (at a cursor that wraps over the application region);
 //   - the page cache, the top `cache_fraction` of memory: full of files when the migration
 //     starts (on-storage runs of `file_size`), and each launch (`launch_read`) or file read
 //     (`file_read_size`, `file_read_rate` while active) loads disk blocks into it at a cursor
@@ -32,12 +33,12 @@ struct DesktopParams {
   sim::Rate file_read_rate{8.0};
   Bytes file_read_size{64 * 1024};
   sim::Rate launch_rate{0.02};
-  Bytes launch_read{std::int64_t{48} << 20};
-  Bytes launch_heap{std::int64_t{16} << 20};
+  Bytes launch_read{std::int64_t{16} << 20};
+  Bytes launch_heap{std::int64_t{8} << 20};
   sim::Rate edit_rate{100.0};
-  Bytes edit_set{std::int64_t{8} << 20};
+  double edit_fraction = 0.008;
   sim::Rate os_write_rate{300.0};
-  Bytes os_set{std::int64_t{32} << 20};
+  double os_fraction = 0.03;
   Bytes request_size{128 * 1024};
 
   template <class V>
@@ -74,16 +75,18 @@ struct DesktopParams {
     v(sim::param("edit_rate", edit_rate, "text pages written per second while active (edits)")
           .at_least(sim::Rate{0.0})
           .at_most(sim::Rate{sim::limits::kMaxEventRate}));
-    v(sim::param("edit_set", edit_set, "documents being edited (at the start of app memory)")
-          .at_least(Bytes{4096})
-          .at_most(sim::limits::kMaxMemory));
+    v(sim::param("edit_fraction", edit_fraction,
+                 "share of memory holding the documents being edited (start of app memory)")
+          .above(0.0)
+          .at_most(0.5));
     v(sim::param("os_write_rate", os_write_rate,
                  "pages the OS writes per second, active or idle (timers, logs, services)")
           .at_least(sim::Rate{0.0})
           .at_most(sim::Rate{sim::limits::kMaxEventRate}));
-    v(sim::param("os_set", os_set, "the OS working set (the bottom of memory)")
-          .at_least(Bytes{4096})
-          .at_most(sim::limits::kMaxMemory));
+    v(sim::param("os_fraction", os_fraction,
+                 "share of memory in the OS working set (the bottom of memory)")
+          .above(0.0)
+          .at_most(0.5));
     v(sim::param("request_size", request_size,
                  "disk request size of the guest's reads (for its load on shared storage)")
           .at_least(Bytes{4096})
@@ -106,14 +109,18 @@ class Desktop final : public vm::GuestActivity {
     cache_count_ =
         static_cast<std::uint64_t>(std::floor(p.cache_fraction * static_cast<double>(n)));
     cache_first_ = n - cache_count_;
-    os_count_ = pages_of(p.os_set);
-    edit_count_ = pages_of(p.edit_set);
-    if (os_count_ + edit_count_ > cache_first_)
-      throw sim::ParamError(
-          "os_set", "os_set + edit_set (" + sim::format_bytes(p.os_set + p.edit_set) +
-                        ") do not fit below the page cache (" +
-                        sim::format_bytes(ctx.page_size * static_cast<std::int64_t>(cache_first_)) +
-                        " with cache_fraction " + sim::format_double(p.cache_fraction) + ")");
+    const auto share = [&](double f) {
+      return std::max<std::uint64_t>(
+          1, static_cast<std::uint64_t>(std::llround(f * static_cast<double>(n))));
+    };
+    os_count_ = share(p.os_fraction);
+    edit_count_ = share(p.edit_fraction);
+    if (os_count_ + edit_count_ >= cache_first_)
+      throw sim::ParamError("os_fraction", "os_fraction + edit_fraction (" +
+                                               sim::format_double(p.os_fraction + p.edit_fraction) +
+                                               ") leave no application memory below the page cache "
+                                               "(cache_fraction " +
+                                               sim::format_double(p.cache_fraction) + ")");
     app_first_ = os_count_;
     app_count_ = cache_first_ - os_count_;
     file_pages_ = std::max<std::uint64_t>(1, pages_of(p.file_size));
@@ -138,6 +145,7 @@ class Desktop final : public vm::GuestActivity {
   }
 
   void prepare(vm::GuestMemory& memory) override {
+    memory.set_data_class(app_first_, edit_count_, vm::DataClass::kText);  // the documents
     // The page cache is full of files: runs of consecutive blocks, one per file.
     for (std::uint64_t p = cache_first_; p < cache_first_ + cache_count_; p += file_pages_)
       memory.store_to_disk(p, std::min(file_pages_, cache_first_ + cache_count_ - p));

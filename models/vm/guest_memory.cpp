@@ -192,6 +192,17 @@ void GuestMemory::make_storage_run(std::uint64_t first, std::uint64_t count) {
     set_class(after / kBits, Word{1} << (after % kBits), PageClass::kStorage);
 }
 
+void GuestMemory::set_data_class(std::uint64_t first, std::uint64_t count, DataClass c) {
+  SettleBatch batch(*this);
+  const auto one = [&](std::uint64_t w, Word mask) {
+    set_class(w, mask, data_page(c));
+    batch.add(w, refresh(w));
+  };
+  range_words(first, count, one, [&](std::uint64_t b) {
+    for (std::uint64_t w = b * kBlockWords; w < (b + 1) * kBlockWords; ++w) one(w, ~Word{0});
+  });
+}
+
 void GuestMemory::load_from_disk(std::uint64_t first, std::uint64_t count) {
   if (count == 0) return;
   SettleBatch batch(*this);

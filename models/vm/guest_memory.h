@@ -211,6 +211,9 @@ class GuestMemory {
   // A write-back of pages [first, first + count) to consecutive disk blocks: their content is
   // now on disk (one on-storage run); the pages themselves do not change.
   void store_to_disk(std::uint64_t first, std::uint64_t count);
+  // Pages [first, first + count) hold data of class c (what a workload has there before the
+  // migration starts: a desktop's documents are text). Nothing is logged.
+  void set_data_class(std::uint64_t first, std::uint64_t count, DataClass c);
   // The class guest writes give pages that held no ordinary data, while the scope lives.
   class WriteClass {
    public:

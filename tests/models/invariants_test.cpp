@@ -28,6 +28,10 @@ TEST_CASE("every algorithm under every workload and hypervisor ends with nothing
       "{type: hotcold, rate: 50000/s, read_rate: 200000/s, hot_share: 0.99}",
       "{type: sequential, dirty_rate: 30MiB/s, read_rate: 2GiB/s}",
       "{type: read_heavy}",
+      // A desktop: launches and file reads through the page cache (on-storage pages), edits.
+      "{type: desktop, active_fraction: 0.9, file_read_rate: 200/s, launch_rate: 2/s}",
+      "{type: uniform, rate: 20000/s, read_rate: 200000/s}\n"
+      "background: {type: desktop, cache_fraction: 0.7, file_read_rate: 500/s}",
       // A workload with a background: a deterministic sweep and a memoryless stream together.
       "{type: memtester, buffer: 16MiB, offset: 8MiB, bandwidth: 200MiB/s}\n"
       "background: {type: uniform, rate: 50000/s, read_rate: 100000/s, size: 8MiB}",

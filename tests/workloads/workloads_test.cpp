@@ -154,3 +154,62 @@ TEST_CASE("a workload region that does not fit the VM is a parameter error", "[w
   CHECK_THROWS_AS(f.make("memtester", {{"buffer", "2MiB"}}), sim::ParamError);
   CHECK_THROWS_AS(f.make("sequential", {{"offset", "100B"}}), sim::ParamError);
 }
+
+TEST_CASE(
+    "desktop: the page cache starts on storage, file reads reload it at the active rate, "
+    "edits write text",
+    "[workloads][desktop]") {
+  Fixture f(1 << 18);  // 1 GiB
+  auto w = f.make("desktop", {{"cache_fraction", "0.5"},
+                              {"active_fraction", "0.25"},
+                              {"active_time", "2s"},
+                              {"file_read_rate", "40/s"},
+                              {"file_read_size", "64KiB"},
+                              {"launch_rate", "0/s"},
+                              {"os_write_rate", "0/s"}});
+  w->prepare(*f.memory);
+  const auto storage = [&] {
+    const auto c = f.memory->class_counts();
+    return c[static_cast<std::size_t>(vm::PageClass::kStorage)] +
+           c[static_cast<std::size_t>(vm::PageClass::kStorageNext)];
+  };
+  CHECK(storage() == (1u << 17));     // the top half: files in the page cache
+  CHECK(f.memory->log_count() == 0);  // already there before the migration: nothing logged
+  const double seconds = 2000;
+  w->advance(Duration{}, Duration::s(2000), *f.memory);
+  double reads = 0;
+  for (const auto& [name, value] : w->facts())
+    if (name == "file_reads") reads = value;
+  // Poisson reads only while active: 40/s x 25% of the time, within 4 standard deviations of
+  // the count (phases add variance: 1000 periods of 2 s mean).
+  const double expected = 40 * 0.25 * seconds;
+  CHECK(std::abs(reads - expected) < 0.1 * expected);
+  // Reads land in the cache (still on storage) and dirty it; edits wrote the documents, which
+  // hold text (os_fraction 0.03 of memory first, then edit_fraction 0.008).
+  CHECK(storage() == (1u << 17));
+  const std::uint64_t os = 7864, docs = 2097;
+  CHECK(f.memory->class_counts()[static_cast<std::size_t>(vm::data_page(vm::DataClass::kText))] ==
+        docs);
+  sim::Bitmap pending(f.memory->pages());
+  (void)f.memory->fetch_and_clear(pending);
+  std::uint64_t edited = 0, cached = 0;
+  for (std::uint64_t p = 0; p < f.memory->pages(); ++p) {
+    if (!pending.test(p)) continue;
+    if (p >= os && p < os + docs) ++edited;
+    if (p >= (1u << 17)) ++cached;
+  }
+  CHECK(edited > 0);
+  CHECK(cached == (1u << 17));  // 20000 reads of 16 pages wrap the cache more than twice
+  // Its average disk load is what the shared storage sees.
+  CHECK(w->disk_load().bytes_per_s == Approx(0.25 * 40 * 65536.0));
+}
+
+TEST_CASE("desktop: defaults that do not fit the VM are rejected by name", "[workloads][desktop]") {
+  Fixture f(1024);  // 4 MiB: a 16 MiB launch cannot fit its 2 MiB page cache
+  CHECK_THROWS_AS(f.make("desktop", {}), sim::ParamError);
+  try {
+    (void)f.make("desktop", {});
+  } catch (const sim::ParamError& e) {
+    CHECK(e.key() == "launch_read");
+  }
+}
