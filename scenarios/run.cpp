@@ -113,7 +113,7 @@ RunResult simulate(const ScenarioPoint& point, std::int64_t replicate) {
   storage::Storage shared_storage(sim, point.storage);
   shared_storage.set_guest_load(activity->disk_load());
   migration::MigrationContext ctx{
-      sim, guest, channel, point.host, point.compression, &shared_storage};
+      sim, guest, channel, point.host, point.compression, &shared_storage, seed, rep};
   auto algorithm = migration::algorithms().find(point.algorithm)->make(*point.migration);
 
   RunResult result;

@@ -64,5 +64,6 @@ void register_three_stage(AlgorithmRegistry& registry);
 void register_post_copy(AlgorithmRegistry& registry);
 void register_hybrid(AlgorithmRegistry& registry);
 void register_storage_assisted(AlgorithmRegistry& registry);
+void register_memory_compare(AlgorithmRegistry& registry);
 
 }  // namespace migsim::migration

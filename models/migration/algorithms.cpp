@@ -12,6 +12,7 @@ const AlgorithmRegistry& algorithms() {
     register_post_copy(r);
     register_hybrid(r);
     register_storage_assisted(r);
+    register_memory_compare(r);
     return r;
   }();
   return registry;
@@ -45,6 +46,8 @@ std::string_view to_string(StopReason r) {
       return "single_pass";
     case StopReason::kPostCopy:
       return "post_copy";
+    case StopReason::kStorageLoaded:
+      return "storage_loaded";
   }
   return "?";
 }

@@ -41,24 +41,33 @@ sim::Task<StopReason> run_live_rounds(MigrationSession& s, const LiveCopyParams&
   s.begin_round();
   if (hooks.at_start) co_await hooks.at_start();
 
+  bool deferred = false;  // a stop was put off by hooks.may_stop
   for (;;) {
     // A live round: send the pending set, batch by batch. With a downtime limit, the round
     // ends early (QEMU syncs) once what is pending would fit in the downtime.
     while (s.pending_pages() > 0 && !fits_downtime(stop, s) && !stop.past_deadline(s.elapsed())) {
       if (p.skip_redirtied) co_await s.pause_guest_for(s.log_fetch_time());  // PEEK
       const Batch b = s.take_batch(p.skip_redirtied);
-      if (b.pages > 0) co_await s.transmit(b, p.max_bandwidth);
+      if (b.pages > 0 || b.hashed > 0) co_await s.transmit(b, p.max_bandwidth);
     }
     StopReason reason = stop.after_round(s.round(), report.pages_sent, guest_pages);
     if (reason == StopReason::kNone) reason = stop.guard(s.round(), s.elapsed(), s.pending_pages());
     s.close_round();
     if (reason != StopReason::kNone && reason != StopReason::kRoundGuard &&
-        reason != StopReason::kTimeGuard && hooks.may_stop && !hooks.may_stop()) {
-      // Not yet (storage loads outstanding): wait a little if nothing is left to send, then
-      // go on with another round.
-      if (s.pending_pages() == 0 && hooks.gate_wake != nullptr)
-        co_await hooks.gate_wake->wait_until(s.now() + hooks.gate_poll);
-      reason = StopReason::kNone;
+        reason != StopReason::kTimeGuard && hooks.may_stop) {
+      if (!hooks.may_stop()) {
+        // Not yet (storage loads outstanding): wait a little if nothing is left to send, then
+        // go on with another round, within migsim's guards.
+        if (s.pending_pages() == 0 && hooks.gate_wake != nullptr)
+          co_await hooks.gate_wake->wait_until(s.now() + hooks.gate_poll);
+        deferred = true;
+        // Only migsim's hard guards end a deferred phase (an empty round is expected here).
+        reason = s.elapsed() >= sim::limits::kMaxLivePhase    ? StopReason::kTimeGuard
+                 : s.round().index >= sim::limits::kMaxRounds ? StopReason::kRoundGuard
+                                                              : StopReason::kNone;
+      } else if (deferred) {
+        reason = StopReason::kStorageLoaded;
+      }
     }
     if (reason != StopReason::kNone) co_return reason;
 

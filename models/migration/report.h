@@ -32,6 +32,8 @@ enum class StopReason {
   kSinglePass,      // one live pass by design (three-stage copy's stage 1)
   kPostCopy,        // the guest resumed at the destination and pulled the rest (post-copy,
                     // or hybrid when the pre-copy rounds did not converge)
+  kStorageLoaded,   // the rules had called for a stop, put off until the destination had
+                    // loaded what was mapped to storage (storage_assisted, VEE'13)
 };
 std::string_view to_string(StopReason r);
 

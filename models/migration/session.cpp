@@ -79,6 +79,18 @@ sim::Task<void> MigrationSession::fetch_dirty_log(sim::Bitmap* fetched) {
 void MigrationSession::capture_word(std::uint64_t w, Word cand, Batch& b, std::uint64_t& normal,
                                     std::uint64_t& resent) {
   vm::GuestMemory& mem = memory();
+  if (compare_) {
+    // The destination answers "same" for the pages it holds in their latest version.
+    b.hashed += static_cast<std::uint64_t>(std::popcount(cand));
+    if (const Word same = cand & ~mem.stale_word(w); same != 0) {
+      const auto m = static_cast<std::uint64_t>(std::popcount(same));
+      b.matched += m;
+      pending_.word(w) &= ~same;
+      pending_count_ -= m;
+      cand &= ~same;
+      if (cand == 0) return;
+    }
+  }
   const auto n = static_cast<std::uint64_t>(std::popcount(cand));
   const Word zero =
       format_.detect_zero_pages ? (cand & mem.class_word(w, vm::PageClass::kZero)) : Word{0};
@@ -114,6 +126,21 @@ void MigrationSession::finish_batch(Batch& b, std::uint64_t normal, std::uint64_
   const std::int64_t page = page_size_.count();
   b.first_pass = Bytes{static_cast<std::int64_t>(normal - resent) * page};
   b.resent = Bytes{static_cast<std::int64_t>(resent) * page};
+  if (b.hashed > 0) {
+    // Hashes out, the destination's bitmap back (8-byte header each), hashing at both ends.
+    const auto n = static_cast<std::int64_t>(b.hashed);
+    const Bytes out{n * hash_entry_bytes_.count() + 8};
+    const Bytes back{(n + 7) / 8 + 8};
+    b.hash_bytes = out + back;
+    const double hash_s =
+        static_cast<double>(n * page) /
+        (hash_bps_ * static_cast<double>(std::max<std::int64_t>(1, ctx_.host.migration_cores)));
+    const net::Link& fwd = ctx_.channel.to_destination();
+    const net::Link& ret = ctx_.channel.to_source();
+    b.exchange = Duration::ns(static_cast<std::int64_t>(std::ceil(2 * hash_s * 1e9))) +
+                 fwd.goodput().time_for(out) + fwd.latency() + ret.goodput().time_for(back) +
+                 ret.latency();
+  }
   if (encoder_.active() && normal > 0) {
     // The pages sent in full go through the codec: their payload shrinks by the batch's ratio.
     const Encoded e = encoder_.encode(b.full, page_size_, send_rate_);
@@ -168,7 +195,7 @@ Batch MigrationSession::take_batch(bool skip_redirtied, std::uint64_t limit) {
       cand &= ~skip;
     }
     if (cand != 0) {
-      const std::uint64_t room = limit - b.pages;
+      const std::uint64_t room = limit - b.pages - b.matched;
       if (const auto have = static_cast<std::uint64_t>(std::popcount(cand)); have >= room) {
         // The batch fills in this word: all of it, or the `room` lowest pending pages.
         if (have > room) cand &= sim::select_bit(cand, room) - 1;
@@ -258,11 +285,13 @@ void MigrationSession::account(const Batch& b) {
   report_.pages_sent += b.pages;
   report_.pages_zero += b.zero_pages;
   report_.pages_skipped += b.skipped;
+  report_.pages_matched += b.matched;
+  report_.bytes_hash += b.hash_bytes;
   RoundRecord& r = round();
   r.pages_sent += b.pages;
   r.pages_zero += b.zero_pages;
   r.pages_skipped += b.skipped;
-  r.bytes += b.bytes();
+  r.bytes += b.bytes() + b.hash_bytes;
 }
 
 sim::Simulation::Sleep MigrationSession::transmit(const Batch& b, BitRate cap) {
@@ -270,6 +299,8 @@ sim::Simulation::Sleep MigrationSession::transmit(const Batch& b, BitRate cap) {
   net::Link& link = ctx_.channel.to_destination();
   const BitRate rate = cap.bps() > 0 ? std::min(cap, link.goodput()) : link.goodput();
   send_rate_ = rate;  // what the encoder's adaptive policy plans the next batch with
+  // A compared batch waits for the hash exchange: the link carries nothing of it meanwhile.
+  if (b.exchange.count_ns() > 0) link.hold_until(std::max(start, link.busy_until()) + b.exchange);
   if (b.cpu.count_ns() > 0 && b.bytes().count() > 0) {
     // Compression and decompression are pipelined with the wire: the batch takes the longest of
     // the three, so a CPU-bound codec lowers the sending rate.

@@ -31,6 +31,9 @@ struct MigrationContext {
   host::HostParams host;
   CompressionParams compression{};      // how pages sent in full are encoded (none by default)
   storage::Storage* storage = nullptr;  // the VM's shared storage (null: none)
+  // The run's seed and replicate, for an algorithm's own random streams.
+  std::uint64_t seed = 0;
+  std::uint64_t replicate = 0;
 };
 
 // Where map entries go when they reach the destination (storage_assisted's NAS loader): the
@@ -47,7 +50,11 @@ struct Batch {
   std::uint64_t pages = 0;
   std::uint64_t zero_pages = 0;
   std::uint64_t skipped = 0;
-  std::uint64_t mapped = 0;  // on-storage pages sent as map entries
+  std::uint64_t mapped = 0;   // on-storage pages sent as map entries
+  std::uint64_t hashed = 0;   // pages whose hashes were compared with the destination's copy
+  std::uint64_t matched = 0;  // of those, pages the destination held: not sent
+  Bytes hash_bytes{};         // the hashes and the destination's answer
+  Duration exchange{};        // hashing at both ends and the round trip, before the pages go
   Bytes first_pass{};
   Bytes resent{};
   Bytes framing{};
@@ -131,6 +138,16 @@ class MigrationSession {
   void map_storage_pages(Bytes entry_bytes, MappedPageSink* sink) {
     map_entry_bytes_ = entry_bytes;
     map_sink_ = sink;
+  }
+  // From now on (until turned off), each batch's pages are first compared with the
+  // destination's copies by hash (memory_compare): the source hashes them and sends
+  // `hash_bytes` per page, the destination hashes its copies and answers with a bitmap; pages
+  // it holds in their latest version are not sent. Hashing runs on the host's migration cores
+  // at `hash_bps` bytes per second per core, at both ends.
+  void compare_before_sending(bool on, Bytes hash_bytes = Bytes{}, double hash_bps = 0.0) {
+    compare_ = on;
+    hash_entry_bytes_ = hash_bytes;
+    hash_bps_ = hash_bps;
   }
   // Pages of word w reach the destination by another path (a storage read): they become
   // current there unless written since their capture (GuestMemory::arrive), and a guest
@@ -221,6 +238,9 @@ class MigrationSession {
   std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>> taken_;
   std::deque<InFlight> in_flight_;
   std::vector<std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>>> spare_;  // reused
+  bool compare_ = false;
+  Bytes hash_entry_bytes_{};
+  double hash_bps_ = 0.0;
   Bytes map_entry_bytes_{};
   MappedPageSink* map_sink_ = nullptr;
   std::vector<Mapped> mapped_taken_;                  // map entries taken since the last transmit

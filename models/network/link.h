@@ -8,6 +8,7 @@
 // but the batch on the wire (QEMU's postcopy-preempt channel, TSMC's on-demand copy).
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,9 @@ class Link {
   // Awaitable: pushes `bytes` at min(goodput, cap) (cap 0 = no cap) once earlier transfers have
   // left; resumes the caller when the last byte has left the sender. Arrival is latency later.
   sim::Simulation::Sleep send(Bytes bytes, BitRate cap = BitRate{});
+  // Nothing is sent before `t` (the sender is waiting for something else).
+  void hold_until(Duration t) { busy_until_ = std::max(busy_until_, t); }
+  Duration busy_until() const { return busy_until_; }
 
  private:
   sim::Simulation& sim_;

@@ -56,7 +56,9 @@ TEST_CASE("every algorithm under every workload and hypervisor ends with nothing
                                  rep));
           const Json& m = r["metrics"];
           CHECK(m["stale_pages"] == 0);
-          CHECK(m["pages_sent"].get<double>() >= m["guest_pages"].get<double>());
+          // Every page crossed at least once, or the destination already held it.
+          CHECK(m["pages_sent"].get<double>() + m.value("pages_matched", 0.0) >=
+                m["guest_pages"].get<double>());
           CHECK(m["guest_work_s"].get<double>() <= m["total_time_s"].get<double>());
           if (entry.resumes_early && m["stop_reason"] != "min_dirty_pages" &&
               m["stop_reason"] != "downtime_limit" && m["stop_reason"] != "max_factor") {

@@ -47,8 +47,11 @@ inline void check_record(const Json& r) {
   check_numbers(r["rounds"], "rounds");
   CHECK(m["stale_pages"] == 0);
   CHECK(m["downtime_s"].get<double>() <= m["total_time_s"].get<double>());
+  // Return-path requests (post-copy family) and hash exchanges (memory_compare) are on the wire
+  // too.
+  const std::int64_t hash = m.contains("bytes_hash") ? m["bytes_hash"].get<std::int64_t>() : 0;
   const std::int64_t request =
-      m.contains("bytes_request") ? m["bytes_request"].get<std::int64_t>() : 0;
+      (m.contains("bytes_request") ? m["bytes_request"].get<std::int64_t>() : 0) + hash;
   CHECK(m["bytes_total"].get<std::int64_t>() == m["bytes_first_pass"].get<std::int64_t>() +
                                                     m["bytes_resent"].get<std::int64_t>() +
                                                     m["bytes_framing"].get<std::int64_t>() +
@@ -90,7 +93,8 @@ inline void check_record(const Json& r) {
   }
   CHECK(live.size() == m["live_rounds"].get<std::size_t>());
   CHECK(live.size() <= static_cast<std::size_t>(migsim::sim::limits::kMaxRounds));
-  CHECK(round_bytes + m["bytes_state"].get<std::int64_t>() + request ==
+  // Rounds count the hash exchanges of their batches.
+  CHECK(round_bytes + m["bytes_state"].get<std::int64_t>() + request - hash ==
         m["bytes_total"].get<std::int64_t>());
   CHECK(round_pages == m["pages_sent"].get<std::uint64_t>());
   REQUIRE_FALSE(rounds.empty());
@@ -168,6 +172,9 @@ inline void check_record(const Json& r) {
     CHECK((last["pages_sent"] == 0 || last["duration_s"].get<double>() == 0.0));
   } else if (reason == "downtime_limit") {
     CHECK(mig["downtime_limit"] != "0s");
+  } else if (reason == "storage_loaded") {
+    CHECK(mig["algorithm"] == "storage_assisted");
+    CHECK(mig["background_fetch"] == false);
   } else if (reason == "round_guard") {
     CHECK(static_cast<std::int64_t>(live.size()) == migsim::sim::limits::kMaxRounds);
   } else if (reason == "time_guard") {
