@@ -32,8 +32,9 @@ T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2
         2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
 
 
-def panels_from(manifest_path):
-    """(metric, scale, axis label) for each metric the declaration puts in figures."""
+def panels_from(manifest_path, names=None):
+    """(metric, scale, axis label) for each metric the declaration puts in figures, or for the
+    metrics `names` (in that order) when given."""
     try:
         with open(manifest_path) as f:
             manifest = json.load(f)
@@ -43,8 +44,20 @@ def panels_from(manifest_path):
     decls = manifest.get("metrics")
     if not isinstance(decls, list):
         sys.exit(f"{manifest_path}: no \"metrics\" list (written by an older migsim?)")
-    panels = [(d["name"], float(d["show"]["scale"]), f"{d['label']} ({d['show']['unit']})")
-              for d in decls if d.get("show", {}).get("figure")]
+    def panel(d):
+        show = d.get("show", {})
+        unit = show.get("unit") or d.get("unit", "")
+        return (d["name"], float(show.get("scale", 1.0)),
+                f"{d['label']} ({unit})" if unit and unit != "count" else d["label"])
+
+    if names:
+        by_name = {d["name"]: d for d in decls}
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            sys.exit(f"--metrics: unknown metric(s) {', '.join(unknown)}; declared: "
+                     f"{', '.join(by_name)}")
+        return [panel(by_name[n]) for n in names]
+    panels = [panel(d) for d in decls if d.get("show", {}).get("figure")]
     if not panels:
         sys.exit(f"{manifest_path}: the declaration marks no metric for figures")
     return panels
@@ -146,13 +159,16 @@ def main():
     ap.add_argument("results")
     ap.add_argument("--out", help="output prefix (PREFIX[-scenario].png, .pdf)")
     ap.add_argument("--x", default="vm.memory", help="sweep key for the x axis")
+    ap.add_argument("--metrics", help="comma-separated metrics for the panels "
+                    "(default: those the declaration marks for figures)")
     ap.add_argument("--manifest", help="manifest.json with the metric declaration "
                     "(default: next to the results)")
     args = ap.parse_args()
     records = load(args.results)
     where = os.path.dirname(args.results) or "."
     prefix = args.out or os.path.join(where, "figure")
-    panels = panels_from(args.manifest or os.path.join(where, "manifest.json"))
+    panels = panels_from(args.manifest or os.path.join(where, "manifest.json"),
+                         args.metrics.split(",") if args.metrics else None)
     scenarios = OrderedDict()
     for r in records:
         scenarios.setdefault(scenario_of(r), []).append(r)

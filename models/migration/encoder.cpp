@@ -59,7 +59,10 @@ Encoder::Encoder(const CompressionParams& params, std::int64_t cores)
   cores_ = std::max<std::int64_t>(1, std::min(params.threads, cores));
   const auto& all = codec_settings();
   if (adaptive_) {
-    for (const auto& s : all) settings_.push_back(&s);
+    // codec none: every calibrated codec and level; lz4 or zstd: that codec's levels, or none.
+    for (const auto& s : all)
+      if (params.codec == "none" || s.name == "none" || s.name.starts_with(params.codec))
+        settings_.push_back(&s);
   } else {
     const std::string name = setting_name(params);
     settings_.push_back(&*std::find_if(all.begin(), all.end(),

@@ -49,8 +49,9 @@ struct CompressionParams {
           .at_least(1)
           .at_most(1024));
     v(sim::param("policy", policy,
-                 "fixed = always codec/level; adaptive = per batch, the calibrated codec and "
-                 "level (or none) that sends the content fastest with the cores available")
+                 "fixed = always codec/level; adaptive = per batch, the calibrated setting that "
+                 "sends the content fastest with the cores available: any codec and level "
+                 "(codec none), or that codec's levels or no compression (codec lz4 or zstd)")
           .one_of({"fixed", "adaptive"}));
   }
   // Throws sim::ParamError for a level that was not calibrated for the codec.
