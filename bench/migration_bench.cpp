@@ -1,7 +1,7 @@
 // One complete migration run (build the models, simulate, write the record), as
 // `migsim run` does per replicate. Targets on the 2-core reference machine, single thread:
 // 1 GiB VM under memtester over gigabit <= 2 ms (pre_copy, three_stage, post_copy); 64 GiB over
-// 10 gigabit <= 200 ms (pre_copy, post_copy).
+// 10 gigabit <= 200 ms (pre_copy, post_copy); a 1 GiB desktop storage_assisted run <= 3 ms.
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -92,4 +92,31 @@ BENCHMARK(BM_Hybrid_1GiB_Memtester_Gigabit)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PostCopy_64GiB_Memtester_10Gigabit)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PreCopy_Idle_Scaling)->Arg(1)->Arg(4)->Arg(16)->Arg(64)->Unit(benchmark::kMillisecond);
 
+void BM_StorageAssisted_1GiB_Desktop(benchmark::State& s) {
+  run(s,
+      "vm: {memory: 1GiB}\nworkload: {type: desktop}\nstorage: {preset: nas}\n"
+      "host: {hypervisor: xen-legacy}\nmigration: {algorithm: storage_assisted}\n");
+}
+void BM_PreCopy_1GiB_Desktop(benchmark::State& s) {
+  run(s,
+      "vm: {memory: 1GiB}\nworkload: {type: desktop}\nhost: {hypervisor: xen-legacy}\n"
+      "migration: {algorithm: pre_copy}\n");
+}
+void BM_MemoryCompare_1GiB_Desktop(benchmark::State& s) {
+  run(s,
+      "vm: {memory: 1GiB}\nworkload: {type: desktop, active_fraction: 0.1}\n"
+      "host: {hypervisor: xen-legacy}\nmigration: {algorithm: memory_compare}\n");
+}
+void BM_PreCopy_1GiB_Mixed_Adaptive(benchmark::State& s) {
+  run(s,
+      "vm: {memory: 1GiB, zero_fraction: 0.05, text_fraction: 0.3, sparse_fraction: 0.1, "
+      "random_fraction: 0.15, content_layout: runs}\nworkload: {type: uniform, rate: 20000/s}\n"
+      "host: {hypervisor: qemu}\nmigration: {algorithm: pre_copy, compression: {policy: "
+      "adaptive}}\n");
+}
+
 }  // namespace
+BENCHMARK(BM_StorageAssisted_1GiB_Desktop)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PreCopy_1GiB_Desktop)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MemoryCompare_1GiB_Desktop)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PreCopy_1GiB_Mixed_Adaptive)->Unit(benchmark::kMicrosecond);

@@ -20,6 +20,7 @@
 #include "models/migration/algorithm.h"
 #include "models/migration/metrics.h"
 #include "models/network/link.h"
+#include "models/storage/storage.h"
 #include "scenarios/batch.h"
 #include "scenarios/run.h"
 #include "scenarios/scenario.h"
@@ -245,6 +246,13 @@ void print_struct(P params) {
   print_params(set);
 }
 
+void list_compression() {
+  fmt::print(
+      "\nCompression (migration.compression, any algorithm; ratio and speed per content class "
+      "from bench/codec_calibration.txt):\n");
+  print_struct(migration::CompressionParams{});
+}
+
 void list_algorithms() {
   fmt::print("Algorithms (migration.algorithm); defaults come from host.hypervisor:\n");
   for (const auto& a : migration::algorithms().entries()) {
@@ -255,6 +263,7 @@ void list_algorithms() {
       print_params(*params);
     }
   }
+  list_compression();
 }
 
 void list_workloads() {
@@ -290,6 +299,11 @@ void list_presets() {
     fmt::print("\n  {}: {}\n", l.name, l.help);
     print_struct(l.defaults);
   }
+  fmt::print("\nStorage presets (storage.preset; default nas):\n");
+  for (const auto& s : storage::storage_presets().entries()) {
+    fmt::print("\n  {}: {}\n", s.name, s.help);
+    print_struct(s.defaults);
+  }
 }
 
 void list_scenario() {
@@ -297,12 +311,14 @@ void list_scenario() {
   for (auto k : scenarios::kTopLevelKeys) fmt::print("{} ", k);
   fmt::print(
       "\n  name, description: text\n  seed: whole number >= 0 (default 1)\n"
+      "  storage: the VM's shared storage: preset (nas, nas_10g, local_ssd) and its parameters\n"
       "  replications: whole number >= 1 (default 1)\n"
       "  workload: type (see list workloads) and its parameters\n"
       "  background: optional; a second workload running alongside (the guest OS's own\n"
       "    writes, a co-located job): any workload type, the same parameters\n"
       "  migration: algorithm and its parameters; a block named after an algorithm\n"
-      "    (three_stage: {{dirty_page_overhead_bytes: 512}}) applies only when that one runs\n"
+      "    (three_stage: {{dirty_page_overhead_bytes: 512}}) applies only when that one runs;\n"
+      "    compression: {{codec, level, threads, policy}} encodes pages for any algorithm\n"
       "  sweep: mapping from section.key (vm.memory, migration.algorithm, ...) to a list of "
       "values\n"
       "\n  vm:\n");

@@ -79,33 +79,18 @@ sim::Task<void> MigrationSession::fetch_dirty_log(sim::Bitmap* fetched) {
 void MigrationSession::capture_word(std::uint64_t w, Word cand, Batch& b, std::uint64_t& normal,
                                     std::uint64_t& resent) {
   vm::GuestMemory& mem = memory();
-  if (compare_) {
-    // The destination answers "same" for the pages it holds in their latest version.
-    b.hashed += static_cast<std::uint64_t>(std::popcount(cand));
-    if (const Word same = cand & ~mem.stale_word(w); same != 0) {
-      const auto m = static_cast<std::uint64_t>(std::popcount(same));
-      b.matched += m;
-      pending_.word(w) &= ~same;
-      pending_count_ -= m;
-      cand &= ~same;
-      if (cand == 0) return;
-    }
+  if (compare_) [[unlikely]] {
+    cand = drop_matched(w, cand, b);
+    if (cand == 0) return;
   }
   const auto n = static_cast<std::uint64_t>(std::popcount(cand));
   const Word zero =
       format_.detect_zero_pages ? (cand & mem.class_word(w, vm::PageClass::kZero)) : Word{0};
   Word data = cand & ~zero;
-  if (map_sink_ != nullptr) {
-    // On-storage pages go as (page, block) map entries; the destination reads their content.
-    const Word next = data & mem.class_word(w, vm::PageClass::kStorageNext);
-    const Word mapped = next | (data & mem.class_word(w, vm::PageClass::kStorage));
-    if (mapped != 0) {
-      b.mapped += static_cast<std::uint64_t>(std::popcount(mapped));
-      mapped_taken_.push_back({w, mapped, next});
-      data &= ~mapped;
-    }
-  }
-  if (encoder_.active()) mem.count_classes(w, data, b.full);
+  if (map_sink_ != nullptr) [[unlikely]]
+    data = take_mapped(w, data, b);
+  if (encoder_.active()) [[unlikely]]
+    mem.count_classes(w, data, full_classes_);
   b.zero_pages += static_cast<std::uint64_t>(std::popcount(zero));
   normal += static_cast<std::uint64_t>(std::popcount(data));
   resent += static_cast<std::uint64_t>(std::popcount(mem.sent_before(w, data)));
@@ -120,6 +105,32 @@ void MigrationSession::capture_word(std::uint64_t w, Word cand, Batch& b, std::u
   pending_.word(w) &= ~cand;
   pending_count_ -= n;
   b.pages += n;
+}
+
+Word MigrationSession::drop_matched(std::uint64_t w, Word cand, Batch& b) {
+  // The destination answers "same" for the pages it holds in their latest version.
+  b.hashed += static_cast<std::uint64_t>(std::popcount(cand));
+  if (const Word same = cand & ~memory().stale_word(w); same != 0) {
+    const auto m = static_cast<std::uint64_t>(std::popcount(same));
+    b.matched += m;
+    pending_.word(w) &= ~same;
+    pending_count_ -= m;
+    cand &= ~same;
+  }
+  return cand;
+}
+
+Word MigrationSession::take_mapped(std::uint64_t w, Word data, Batch& b) {
+  // On-storage pages go as (page, block) map entries; the destination reads their content.
+  const vm::GuestMemory& mem = memory();
+  const Word next = data & mem.class_word(w, vm::PageClass::kStorageNext);
+  const Word mapped = next | (data & mem.class_word(w, vm::PageClass::kStorage));
+  if (mapped != 0) {
+    b.mapped += static_cast<std::uint64_t>(std::popcount(mapped));
+    mapped_taken_.push_back({w, mapped, next});
+    data &= ~mapped;
+  }
+  return data;
 }
 
 void MigrationSession::finish_batch(Batch& b, std::uint64_t normal, std::uint64_t resent) {
@@ -143,7 +154,8 @@ void MigrationSession::finish_batch(Batch& b, std::uint64_t normal, std::uint64_
   }
   if (encoder_.active() && normal > 0) {
     // The pages sent in full go through the codec: their payload shrinks by the batch's ratio.
-    const Encoded e = encoder_.encode(b.full, page_size_, send_rate_);
+    const Encoded e = encoder_.encode(full_classes_, page_size_, send_rate_);
+    full_classes_ = {};
     const double scale = e.payload / static_cast<double>(normal * static_cast<std::uint64_t>(page));
     b.first_pass = Bytes{std::llround(static_cast<double>(b.first_pass.count()) * scale)};
     b.resent = Bytes{std::llround(static_cast<double>(b.resent.count()) * scale)};

@@ -60,7 +60,6 @@ struct Batch {
   Bytes framing{};
   Duration cpu{};  // compression or decompression time, whichever is longer (0: no codec)
   std::uint64_t lowest = 0, highest = 0;  // lowest and highest page taken (when pages > 0)
-  vm::GuestMemory::ClassCounts full{};    // pages sent in full per class (with a codec only)
   Bytes bytes() const { return first_pass + resent + framing; }
 };
 
@@ -205,6 +204,10 @@ class MigrationSession {
   void capture_word(std::uint64_t w, sim::Bitmap::Word cand, Batch& b, std::uint64_t& normal,
                     std::uint64_t& resent);
   void finish_batch(Batch& b, std::uint64_t normal, std::uint64_t resent);
+  // capture_word's rarer steps: pages the destination already holds (compare_before_sending)
+  // leave the pending set unsent; on-storage pages become map entries. Return what is left.
+  sim::Bitmap::Word drop_matched(std::uint64_t w, sim::Bitmap::Word cand, Batch& b);
+  sim::Bitmap::Word take_mapped(std::uint64_t w, sim::Bitmap::Word data, Batch& b);
   static void arrive_front(void* self);
 
   // A batch on the wire: its pages by word, and when its last byte lands.
@@ -221,6 +224,7 @@ class MigrationSession {
   MigrationContext& ctx_;
   StreamFormat format_;
   Encoder encoder_;
+  vm::GuestMemory::ClassCounts full_classes_{};  // pages sent in full per class, this batch
   BitRate send_rate_;  // the rate the latest batch was sent at (link or cap)
   MigrationReport& report_;
   Duration log_fetch_time_;

@@ -75,8 +75,6 @@ GuestMemory::GuestMemory(const VmParams& params, std::uint64_t seed, std::uint64
   pages_ = static_cast<std::uint64_t>(params.memory.count() / params.page_size.count());
   log_ = sim::Bitmap(pages_);
   data_ = sim::Bitmap(pages_);
-  c1_ = sim::Bitmap(pages_);
-  c0_ = sim::Bitmap(pages_);
   stale_ = sim::Bitmap(pages_);
   in_flight_ = sim::Bitmap(pages_);
   sent_ever_ = sim::Bitmap(pages_);
@@ -85,8 +83,7 @@ GuestMemory::GuestMemory(const VmParams& params, std::uint64_t seed, std::uint64
   write_class_ = data_class_named(params.written_class);
   // Every page starts stale: the destination holds nothing yet.
   if (track_stale_) stale_.set_all();
-  data_.set_all();
-  c0_.set_all();  // binary data (class 5) everywhere
+  data_.set_all();  // binary data (class 4) everywhere
   reset_counts();
   place_content(params, seed, replicate);
 }
@@ -135,9 +132,12 @@ void GuestMemory::place_content(const VmParams& params, std::uint64_t seed,
       // Only zero pages: each page is zero independently; geometric skips make the cost
       // proportional to zero pages, not to memory size.
       const sim::RandomStream::Geometric gap(params.zero_fraction);
-      for (std::uint64_t p = gap(rng, pages_); p < pages_; p += 1 + gap(rng, pages_))
+      for (std::uint64_t p = gap(rng, pages_); p < pages_; p += 1 + gap(rng, pages_)) {
         set_class(p / kBits, Word{1} << (p % kBits), PageClass::kZero);
+        ++zero_pages_at_start_;
+      }
     }
+    return;  // zero pages counted as placed; no page is settled before logging starts
   } else {
     // Each page drawn on its own; an on-storage page is a run of one block (no contiguity).
     for (std::uint64_t p = 0; p < pages_; ++p)
@@ -158,12 +158,12 @@ std::uint64_t GuestMemory::zero_page_count() const {
 PageClass GuestMemory::page_class(std::uint64_t page) const {
   const std::uint64_t w = page / kBits;
   const unsigned b = page % kBits;
-  return static_cast<PageClass>((((data_.word(w) >> b) & 1) << 2) |
-                                (((c1_.word(w) >> b) & 1) << 1) | ((c0_.word(w) >> b) & 1));
+  return static_cast<PageClass>((((data_.word(w) >> b) & 1) << 2) | (((c1(w) >> b) & 1) << 1) |
+                                ((c0(w) >> b) & 1));
 }
 
 void GuestMemory::count_classes(std::uint64_t w, Word mask, ClassCounts& counts) const {
-  const Word d = data_.word(w), a = c1_.word(w), z = c0_.word(w);
+  const Word d = data_.word(w), a = c1(w), z = c0(w);
   const Word hi[2] = {~d & mask, d & mask};
   for (int k = 0; k < kPageClassCount; ++k) {
     const Word bits = hi[k >> 2] & ((k & 2) ? a : ~a) & ((k & 1) ? z : ~z);
@@ -294,8 +294,8 @@ std::uint64_t GuestMemory::set_word(std::uint64_t w, Word set) {
     // A page that held no ordinary data now holds the writer's class; the page after a
     // rewritten on-storage page cannot continue its run.
     set_class(w, fresh, data_page(write_class_));
-    const Word after = (fresh << 1) & c1_.word(w) & c0_.word(w) & ~data_.word(w);
-    c0_.word(w) &= ~after;  // storage_next -> storage
+    const Word after = (fresh << 1) & c1(w) & c0(w) & ~data_.word(w);
+    if (after != 0) c0_.word(w) &= ~after;  // storage_next -> storage
     if ((fresh >> (kBits - 1)) != 0 && w + 1 < log_.word_count() &&
         (class_word(w + 1, PageClass::kStorageNext) & 1) != 0)
       c0_.word(w + 1) &= ~Word{1};

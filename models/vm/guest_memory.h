@@ -197,8 +197,9 @@ class GuestMemory {
   // The pages of word w whose class is c.
   Word class_word(std::uint64_t w, PageClass c) const {
     const auto k = static_cast<unsigned>(c);
-    return ((k & 4) ? data_.word(w) : ~data_.word(w)) & ((k & 2) ? c1_.word(w) : ~c1_.word(w)) &
-           ((k & 1) ? c0_.word(w) : ~c0_.word(w)) & log_.valid_mask(w);
+    const Word a = c1(w), z = c0(w);
+    return ((k & 4) ? data_.word(w) : ~data_.word(w)) & ((k & 2) ? a : ~a) & ((k & 1) ? z : ~z) &
+           log_.valid_mask(w);
   }
   using ClassCounts = std::array<std::uint64_t, kPageClassCount>;
   // Adds to `counts` the pages of `mask` (word w) per class.
@@ -284,6 +285,11 @@ class GuestMemory {
   void set_class(std::uint64_t w, Word mask, PageClass c) {
     const auto k = static_cast<unsigned>(c);
     data_.word(w) = (k & 4) ? data_.word(w) | mask : data_.word(w) & ~mask;
+    if ((k & 3) != 0 && c1_.size() == 0) {  // the first page that is not binary or zero
+      c1_ = sim::Bitmap(pages_);
+      c0_ = sim::Bitmap(pages_);
+    }
+    if (c1_.size() == 0) return;
     c1_.word(w) = (k & 2) ? c1_.word(w) | mask : c1_.word(w) & ~mask;
     c0_.word(w) = (k & 1) ? c0_.word(w) | mask : c0_.word(w) & ~mask;
   }
@@ -363,7 +369,12 @@ class GuestMemory {
   std::uint64_t access_violations_ = 0;
   std::uint64_t zero_pages_at_start_ = 0;
   DataClass write_class_ = DataClass::kBinary;
-  sim::Bitmap log_, data_, c1_, c0_, stale_, in_flight_, sent_ever_;
+  sim::Bitmap log_, data_, stale_, in_flight_, sent_ever_;
+  // The class's low bits; allocated when the first page needs one (a guest of binary data and
+  // zero pages only, the default, never pays for them).
+  sim::Bitmap c1_, c0_;
+  Word c1(std::uint64_t w) const { return c1_.size() != 0 ? c1_.word(w) : Word{0}; }
+  Word c0(std::uint64_t w) const { return c0_.size() != 0 ? c0_.word(w) : Word{0}; }
   sim::Bitmap logged_groups_;  // groups (kGroupWords words) that may hold logged pages: a fetch
                                // visits these, not all of memory
   sim::Bitmap unsettled_;      // not settled: what random writers draw from (kept, not derived, so

@@ -33,20 +33,30 @@ std::string_view data_class_name(DataClass c);
 //                  The simulator needs block numbers only for how reads merge into requests, so
 //                  the run boundaries are all it keeps;
 //   text..random - ordinary data of a compressibility class (DataClass).
-// Values 4..7 are data: kDataPage + DataClass.
+// Values 4..7 are data. Binary, the class of a page nobody said anything about, is 4: its low
+// bits are zero, so fresh memory needs only its "data" bits set.
 enum class PageClass : std::uint8_t {
   kZero = 0,
   kDuplicate = 1,
   kStorage = 2,
   kStorageNext = 3,
-  kText = 4,
-  kBinary = 5,
+  kBinary = 4,
+  kText = 5,
   kSparse = 6,
   kRandom = 7,
 };
 inline constexpr int kPageClassCount = 8;
 inline constexpr PageClass data_page(DataClass c) {
-  return static_cast<PageClass>(4 + static_cast<int>(c));
+  switch (c) {
+    case DataClass::kText:
+      return PageClass::kText;
+    case DataClass::kSparse:
+      return PageClass::kSparse;
+    case DataClass::kRandom:
+      return PageClass::kRandom;
+    default:
+      return PageClass::kBinary;
+  }
 }
 inline constexpr bool is_data(PageClass c) {
   return static_cast<int>(c) >= 4;
@@ -57,7 +67,16 @@ inline constexpr bool is_storage(PageClass c) {
 // The compressibility of a page's bytes: data pages their own class; duplicate and on-storage
 // pages hold ordinary file or heap data (binary); zero pages are handled before any codec.
 inline constexpr DataClass compressibility(PageClass c) {
-  return is_data(c) ? static_cast<DataClass>(static_cast<int>(c) - 4) : DataClass::kBinary;
+  switch (c) {
+    case PageClass::kText:
+      return DataClass::kText;
+    case PageClass::kSparse:
+      return DataClass::kSparse;
+    case PageClass::kRandom:
+      return DataClass::kRandom;
+    default:
+      return DataClass::kBinary;
+  }
 }
 std::string_view page_class_name(PageClass c);
 // The data class named `name` (text, binary, sparse, random); throws std::invalid_argument.
