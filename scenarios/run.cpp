@@ -98,14 +98,24 @@ RunResult simulate(const ScenarioPoint& point, std::int64_t replicate) {
   sim::Simulation sim;
   vm::GuestMemory memory(point.vm, seed, rep);
   const workloads::WorkloadContext wctx{memory.pages(), memory.page_size(), seed, rep};
+  // A section's workload, with the disk I/O it carries.
+  const auto make = [](const std::string& type, const sim::ParamSet& params,
+                       const std::optional<workloads::DiskIoParams>& disk,
+                       const workloads::WorkloadContext& c) {
+    std::unique_ptr<vm::GuestActivity> a = workloads::workloads().find(type)->make(params, c);
+    if (disk)
+      a = std::make_unique<workloads::Together>(
+          std::move(a), std::make_unique<workloads::DiskIo>(*disk, c), std::string());
+    return a;
+  };
   std::unique_ptr<vm::GuestActivity> activity =
-      workloads::workloads().find(point.workload_type)->make(*point.workload, wctx);
+      make(point.workload_type, *point.workload, point.workload_disk, wctx);
   if (point.background) {
     workloads::WorkloadContext bctx = wctx;
     bctx.section = "background";
     activity = std::make_unique<workloads::Together>(
         std::move(activity),
-        workloads::workloads().find(point.background_type)->make(*point.background, bctx));
+        make(point.background_type, *point.background, point.background_disk, bctx));
   }
   activity->prepare(memory);
   vm::Guest guest(memory, *activity);

@@ -221,13 +221,34 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
       static_cast<std::uint64_t>(p.vm.memory.count() / p.vm.page_size.count());
   // The workload and the optional background: the same types, read the same way.
   const auto read_workload = [&](std::string_view key, std::string& type,
-                                 std::unique_ptr<sim::ParamSet>& params) {
+                                 std::unique_ptr<sim::ParamSet>& params,
+                                 std::optional<workloads::DiskIoParams>& disk) {
     const ConfigNode& section = section_or_empty(root, key, file);
     SectionReader r(file, section, std::string(key));
     type = r.selector("type", workloads::workloads().names(), true);
     const auto* entry = workloads::workloads().find(type);
     params = entry->make_params();
     r.read(*params);
+    // `disk:` adds disk I/O through the page cache to any workload.
+    r.accept("disk");
+    if (const ConfigNode::Entry* block = section.find_entry("disk")) {
+      const std::string path = std::string(key) + ".disk";
+      if (block->value.kind != ConfigNode::Kind::kMap)
+        throw ScenarioError(file, block->value.line, path,
+                            "expected a mapping of disk I/O parameters (read_rate, read_size, "
+                            "write_rate, write_size, offset, size); got " +
+                                block->value.kind_name());
+      SectionReader d(file, block->value, path);
+      disk.emplace();
+      d.read(*disk);
+      d.reject_unknown();
+      try {
+        (void)workloads::DiskIo(*disk,
+                                workloads::WorkloadContext{pages, p.vm.page_size, 0, 0, key});
+      } catch (const sim::ParamError& e) {
+        d.fail_param(e);
+      }
+    }
     r.reject_unknown();
     try {
       (void)entry->make(*params, workloads::WorkloadContext{pages, p.vm.page_size, 0, 0, key});
@@ -235,9 +256,9 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
       r.fail_param(e);
     }
   };
-  read_workload("workload", p.workload_type, p.workload);
+  read_workload("workload", p.workload_type, p.workload, p.workload_disk);
   if (root.find_entry("background") != nullptr)
-    read_workload("background", p.background_type, p.background);
+    read_workload("background", p.background_type, p.background, p.background_disk);
   {
     const ConfigNode& section = section_or_empty(root, "migration", file);
     SectionReader r(file, section, "migration");
@@ -514,10 +535,18 @@ Json ScenarioPoint::resolved() const {
   j["vm"] = params_json(vm_copy);
   Json w = {{"type", workload_type}};
   w.update(params_json(*workload));
+  if (workload_disk) {
+    workloads::DiskIoParams d = *workload_disk;
+    w["disk"] = params_json(d);
+  }
   j["workload"] = w;
   if (background) {
     Json b = {{"type", background_type}};
     b.update(params_json(*background));
+    if (background_disk) {
+      workloads::DiskIoParams d = *background_disk;
+      b["disk"] = params_json(d);
+    }
     j["background"] = b;
   }
   net::LinkParams link_copy = link;

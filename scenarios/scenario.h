@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "models/vm/guest_memory.h"
 #include "scenarios/config_tree.h"
 #include "sim/params.h"
+#include "workloads/disk_io.h"
 
 namespace migsim::scenarios {
 
@@ -35,6 +37,8 @@ struct ScenarioPoint {
   // A second workload running alongside (`background`); empty type and null when absent.
   std::string background_type;
   std::unique_ptr<sim::ParamSet> background;
+  // Disk I/O the workload or background carries (`disk:` in its section), when given.
+  std::optional<workloads::DiskIoParams> workload_disk, background_disk;
   std::string storage_preset;
   storage::StorageParams storage;
   std::string link_preset;

@@ -2,6 +2,7 @@
 
 #include "models/migration/algorithm.h"
 #include "sim/overload.h"
+#include "workloads/disk_io.h"
 #include "workloads/workload.h"
 
 namespace migsim::scenarios {
@@ -108,6 +109,16 @@ Json scenario_schema() {
                              [](const auto& e) { return e.make_params(); });
   props["background"] = tagged("type", workloads::workloads().entries(),
                                [](const auto& e) { return e.make_params(); });
+  // Under any workload type, `disk:` adds disk I/O through the page cache.
+  {
+    workloads::DiskIoParams disk;
+    Json block = section(disk);
+    block["description"] =
+        "disk I/O through the page cache, carried by any workload: reads make on-storage "
+        "pages, writes change pages and write them back";
+    for (const char* k : {"workload", "background"})
+      for (Json& branch : props[k]["oneOf"]) branch["properties"]["disk"] = block;
+  }
   props["background"]["description"] =
       "a second workload running alongside (the guest OS's own writes, a co-located job)";
   // Algorithm defaults depend on host.hypervisor; the schema shows the xen-legacy ones.

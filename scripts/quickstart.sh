@@ -14,3 +14,5 @@ build/release/cli/migsim run scenarios/default-suite/tsmc-low-dirty.yaml \
   scenarios/default-suite/tsmc-high-dirty.yaml --out "$out" --jobs 2
 /usr/bin/python3 analysis/plot_results.py "$out/results.jsonl" --out "$out/figure"
 echo "results: $out/results.jsonl $out/results.csv $out/summary.txt"
+# The seed-paper comparisons (Jo & Egger, Huawei), a figure each, under results/examples/.
+scripts/examples.sh results/examples

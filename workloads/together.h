@@ -15,8 +15,11 @@ namespace migsim::workloads {
 
 class Together final : public vm::GuestActivity {
  public:
-  Together(std::unique_ptr<vm::GuestActivity> main, std::unique_ptr<vm::GuestActivity> background)
-      : main_(std::move(main)), background_(std::move(background)) {}
+  // The second activity's facts are recorded with `prefix` ("background." for a background; ""
+  // for the disk I/O a section carries, whose facts have names of their own).
+  Together(std::unique_ptr<vm::GuestActivity> main, std::unique_ptr<vm::GuestActivity> background,
+           std::string prefix = "background.")
+      : main_(std::move(main)), background_(std::move(background)), prefix_(std::move(prefix)) {}
 
   void advance(sim::Duration from, sim::Duration to, vm::GuestMemory& memory) override {
     main_->advance(from, to, memory);
@@ -42,13 +45,14 @@ class Together final : public vm::GuestActivity {
   // The background's facts carry the prefix "background.".
   std::vector<std::pair<std::string, double>> facts() const override {
     auto out = main_->facts();
-    for (auto& [name, value] : background_->facts()) out.emplace_back("background." + name, value);
+    for (auto& [name, value] : background_->facts()) out.emplace_back(prefix_ + name, value);
     return out;
   }
 
  private:
   std::unique_ptr<vm::GuestActivity> main_;
   std::unique_ptr<vm::GuestActivity> background_;
+  std::string prefix_;
 };
 
 }  // namespace migsim::workloads

@@ -84,6 +84,8 @@ const Case kCases[] = {
     {"content_fractions_over_one.yaml", "vm.storage_fraction: zero, duplicate, storage, text, sparse and random fractions add up to 1.1; at most 1 is allowed", 4},
     {"desktop_regions_do_not_fit.yaml", "workload.os_fraction: os_fraction + edit_fraction", 6},
     {"memory_compare_bad_mode.yaml",    "migration.compare: 'always' is not one of: first_pass, every_round", 6},
+    {"disk_not_a_mapping.yaml",         "workload.disk: expected a mapping of disk I/O parameters", 5},
+    {"disk_request_too_big.yaml",       "workload.disk.read_size: read_size 128MiB does not fit in the page-cache region (64MiB)", 5},
     {"post_copy_without_stale_tracking.yaml", "vm.track_stale: algorithm post_copy runs the guest at the destination", 4},
     {"post_copy_bad_push_order.yaml",   "migration.push_order: 'random' is not one of", 5},
     {"swept_value_invalid.yaml",        "vm.memory: 3000B is out of range: must be at least 4KiB, at most 4TiB (in the sweep point vm.memory=3000B)", 6},

@@ -32,6 +32,8 @@ TEST_CASE("every algorithm under every workload and hypervisor ends with nothing
       "{type: desktop, active_fraction: 0.9, file_read_rate: 200/s, launch_rate: 2/s}",
       "{type: uniform, rate: 20000/s, read_rate: 200000/s}\n"
       "background: {type: desktop, cache_fraction: 0.7, file_read_rate: 500/s}",
+      // Disk I/O carried by another workload.
+      "{type: read_heavy, disk: {read_rate: 2000/s, read_size: 32KiB, write_rate: 200/s}}",
       // A workload with a background: a deterministic sweep and a memoryless stream together.
       "{type: memtester, buffer: 16MiB, offset: 8MiB, bandwidth: 200MiB/s}\n"
       "background: {type: uniform, rate: 50000/s, read_rate: 100000/s, size: 8MiB}",

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "sim/params.h"
+#include "workloads/disk_io.h"
 #include "workloads/workload.h"
 
 using namespace migsim;
@@ -211,5 +212,58 @@ TEST_CASE("desktop: defaults that do not fit the VM are rejected by name", "[wor
     (void)f.make("desktop", {});
   } catch (const sim::ParamError& e) {
     CHECK(e.key() == "launch_read");
+  }
+}
+
+TEST_CASE(
+    "disk I/O: reads load on-storage runs into the page-cache region at their rate, "
+    "writes change pages and write them back",
+    "[workloads][disk]") {
+  Fixture f(1 << 16);  // 256 MiB
+  workloads::DiskIoParams p;
+  p.read_rate = sim::Rate{100.0};
+  p.read_size = Bytes{128 * 1024};  // 32 pages
+  p.write_rate = sim::Rate{10.0};
+  p.write_size = Bytes{64 * 1024};  // 16 pages
+  p.region.offset = Bytes{std::int64_t{128} << 20};
+  workloads::DiskIo io(p, f.ctx);
+  CHECK(io.disk_load().bytes_per_s == Approx(100 * 131072.0 + 10 * 65536.0));
+  CHECK(io.disk_load().requests_per_s == Approx(110.0));
+  io.advance(Duration{}, Duration::s(10), *f.memory);
+  double reads = 0, writes = 0;
+  for (const auto& [name, value] : io.facts()) {
+    if (name == "disk_reads") reads = value;
+    if (name == "disk_writes") writes = value;
+  }
+  // Poisson counts over 10 s: within 4 standard deviations.
+  CHECK(std::abs(reads - 1000) < 4 * std::sqrt(1000.0));
+  CHECK(std::abs(writes - 100) < 4 * std::sqrt(100.0));
+  sim::Bitmap pending(f.memory->pages());
+  const auto fetched = f.memory->fetch_and_clear(pending);
+  // Every page touched is in the region (the top half), logged, and on storage.
+  CHECK(pending.find_next(0) >= (1u << 15));
+  const auto c = f.memory->class_counts();
+  const auto on_storage = c[static_cast<std::size_t>(vm::PageClass::kStorage)] +
+                          c[static_cast<std::size_t>(vm::PageClass::kStorageNext)];
+  CHECK(on_storage == fetched.dirty_count);
+  // About 1000 reads of 32 pages fill the 32768-page region from its start (distinct pages
+  // until the cursor wraps), writes go in from its middle.
+  CHECK(fetched.dirty_count >= std::min<double>(reads * 32, 1u << 15));
+  CHECK(fetched.dirty_count <= (1u << 15));
+  // Runs: one start per request that still stands (later ones cut earlier runs).
+  CHECK(c[static_cast<std::size_t>(vm::PageClass::kStorage)] < on_storage / 10);
+}
+
+TEST_CASE("disk I/O requests that do not fit the region are rejected by name",
+          "[workloads][disk]") {
+  Fixture f(1024);  // 4 MiB
+  workloads::DiskIoParams p;
+  p.read_rate = sim::Rate{1.0};
+  p.read_size = Bytes{8 << 20};
+  try {
+    workloads::DiskIo io(p, f.ctx);
+    FAIL("accepted");
+  } catch (const sim::ParamError& e) {
+    CHECK(e.key() == "read_size");
   }
 }
