@@ -151,7 +151,7 @@ void GuestMemory::place_content(const VmParams& params, std::uint64_t seed,
 std::uint64_t GuestMemory::zero_page_count() const {
   std::uint64_t n = 0;
   for (std::uint64_t w = 0; w < log_.word_count(); ++w)
-    n += static_cast<std::uint64_t>(std::popcount(class_word(w, PageClass::kZero)));
+    n += static_cast<std::uint64_t>(std::popcount(zero_word(w)));
   return n;
 }
 

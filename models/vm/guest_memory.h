@@ -201,6 +201,12 @@ class GuestMemory {
     return ((k & 4) ? data_.word(w) : ~data_.word(w)) & ((k & 2) ? a : ~a) & ((k & 1) ? z : ~z) &
            log_.valid_mask(w);
   }
+  // The all-zero pages of word w (class_word(w, kZero), one branch when no page needs the low
+  // class planes).
+  Word zero_word(std::uint64_t w) const {
+    const Word not_data = ~data_.word(w) & log_.valid_mask(w);
+    return c1_.size() == 0 ? not_data : not_data & ~c1_.word(w) & ~c0_.word(w);
+  }
   using ClassCounts = std::array<std::uint64_t, kPageClassCount>;
   // Adds to `counts` the pages of `mask` (word w) per class.
   void count_classes(std::uint64_t w, Word mask, ClassCounts& counts) const;
