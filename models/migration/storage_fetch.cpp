@@ -16,14 +16,18 @@ StorageLoader::StorageLoader(MigrationSession& s, storage::Storage& device,
       max_pages_(std::clamp<std::uint64_t>(
           static_cast<std::uint64_t>(device.max_request().count() / s.memory().page_size().count()),
           1, sim::Bitmap::kBits)),
+      queued_(s.memory().pages()),
+      next_(s.memory().pages()),
       idle_signal_(s.context().sim) {}
 
 void StorageLoader::map_arrived(std::uint64_t w, Word mask, Word next) {
   queue_.push_back({w, mask, next});
+  queued_.word(w) |= mask;
+  next_.word(w) = (next_.word(w) & ~mask) | next;
   fill();
 }
 
-StorageLoader::Request StorageLoader::carve(Entry& e, int from) const {
+StorageLoader::Request StorageLoader::carve(Entry& e, int from) {
   const int first = from >= 0 ? from : std::countr_zero(e.mask);
   Word run = Word{1} << first;
   // Extend while the next page is queued here and continues this page's block.
@@ -35,15 +39,21 @@ StorageLoader::Request StorageLoader::carve(Entry& e, int from) const {
     run |= bit;
   }
   e.mask &= ~run;
+  queued_.word(e.w) &= ~run;
   return {e.w, run, false};
 }
 
 void StorageLoader::fill() {
-  while (queued_ < parallelism_ && !queue_.empty()) {
+  while (in_slots_ < parallelism_ && !queue_.empty()) {
     Entry& e = queue_.front();
+    e.mask &= queued_.word(e.w);  // a fault may have read some of them already
+    if (e.mask == 0) {
+      queue_.pop_front();
+      continue;
+    }
     const Request r = carve(e);
     if (e.mask == 0) queue_.pop_front();
-    ++queued_;
+    ++in_slots_;
     issue(r);
   }
 }
@@ -60,23 +70,21 @@ void StorageLoader::issue(const Request& r) {
 }
 
 void StorageLoader::expedite(std::uint64_t page) {
-  const std::uint64_t w = page / sim::Bitmap::kBits;
-  const Word bit = Word{1} << (page % sim::Bitmap::kBits);
-  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-    if (it->w != w || (it->mask & bit) == 0) continue;
-    Request r = carve(*it, static_cast<int>(page % sim::Bitmap::kBits));
-    r.demand = true;
-    if (it->mask == 0) queue_.erase(it);
-    issue(r);  // a demand read: beyond the loader's own parallelism
-    return;
-  }
+  if (!queued_.test(page)) return;  // already being read (or not from storage)
+  // The run from the page on, within its word, as the queue would carve it; the queue entry
+  // skips these pages later.
+  Entry e{page / sim::Bitmap::kBits, queued_.word(page / sim::Bitmap::kBits),
+          next_.word(page / sim::Bitmap::kBits)};
+  Request r = carve(e, static_cast<int>(page % sim::Bitmap::kBits));
+  r.demand = true;
+  issue(r);  // a demand read: beyond the loader's own parallelism
 }
 
 void StorageLoader::complete(void* self) {
   auto* l = static_cast<StorageLoader*>(self);
   const Request r = l->outstanding_.front();
   l->outstanding_.pop_front();
-  if (!r.demand) --l->queued_;  // a queued read frees a slot; a demand read held none
+  if (!r.demand) --l->in_slots_;  // a queued read frees a slot; a demand read held none
   l->s_.land(r.w, r.mask);
   l->fill();
   if (l->idle()) {

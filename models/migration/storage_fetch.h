@@ -25,6 +25,8 @@ class StorageLoader final : public MappedPageSink {
   void expedite(std::uint64_t page);
   // Nothing queued and nothing outstanding.
   bool idle() const { return queue_.empty() && outstanding_.empty(); }
+  // (A queue entry whose pages a fault has all read stays until fill() passes it: harmless, it
+  // is dropped without a request.)
   // Waits until idle().
   sim::Task<void> drained();
   // Pokes `w` whenever the loader becomes idle.
@@ -41,7 +43,7 @@ class StorageLoader final : public MappedPageSink {
     bool demand = false;  // for a fault: not counted against the parallelism
   };
   // Takes from entry e the run starting at its lowest page (or at `from`).
-  Request carve(Entry& e, int from = -1) const;
+  Request carve(Entry& e, int from = -1);
   void issue(const Request& r);
   void fill();
   static void complete(void* self);
@@ -51,8 +53,11 @@ class StorageLoader final : public MappedPageSink {
   std::uint64_t parallelism_;
   std::uint64_t max_pages_;
   std::deque<Entry> queue_;
+  // Pages queued and not yet read, and those of them that continue the previous page's block:
+  // a fault finds its page's run here in O(1), and the queue skips what a fault took.
+  sim::Bitmap queued_, next_;
   std::deque<Request> outstanding_;  // completes in issue order (the device is FIFO)
-  std::uint64_t queued_ = 0;         // requests in flight that came from the queue
+  std::uint64_t in_slots_ = 0;       // requests in flight that came from the queue
   sim::Signal idle_signal_;
   sim::Wakeup* idle_wake_ = nullptr;
 };
