@@ -42,7 +42,7 @@ class Together final : public vm::GuestActivity {
   }
   // A redraw of the deterministic part gives the same answer, so redrawing both is exact.
   bool memoryless() const override { return main_->memoryless() || background_->memoryless(); }
-  // The background's facts carry the prefix "background.".
+  // The second activity's facts carry the prefix given at construction.
   std::vector<std::pair<std::string, double>> facts() const override {
     auto out = main_->facts();
     for (auto& [name, value] : background_->facts()) out.emplace_back(prefix_ + name, value);

@@ -87,8 +87,6 @@ class Encoder {
   // The pages of a batch sent in full, per PageClass (zero pages already taken out when the
   // stream detects them). `goodput` is the rate the batch will be sent at.
   Encoded encode(const vm::GuestMemory::ClassCounts& pages, Bytes page_size, BitRate goodput);
-  // The setting the last batch used.
-  std::string_view current() const { return settings_[current_]->name; }
   std::int64_t cores() const { return cores_; }
 
  private:

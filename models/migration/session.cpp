@@ -84,8 +84,7 @@ void MigrationSession::capture_word(std::uint64_t w, Word cand, Batch& b, std::u
     if (cand == 0) return;
   }
   const auto n = static_cast<std::uint64_t>(std::popcount(cand));
-  const Word zero =
-      format_.detect_zero_pages ? (cand & mem.zero_word(w)) : Word{0};
+  const Word zero = format_.detect_zero_pages ? (cand & mem.zero_word(w)) : Word{0};
   Word data = cand & ~zero;
   if (map_sink_ != nullptr) [[unlikely]]
     data = take_mapped(w, data, b);

@@ -75,9 +75,6 @@ class Storage {
   sim::Simulation::Sleep read(Bytes bytes);
   std::int64_t queue_depth() const { return params_.queue_depth; }
   Bytes max_request() const { return params_.max_request; }
-  Duration latency() const { return params_.latency; }
-  // Bandwidth left for migration reads, bytes per second.
-  double spare_bytes_per_s() const { return spare_bps_; }
 
  private:
   sim::Simulation& sim_;

@@ -112,21 +112,6 @@ std::string_view data_class_name(DataClass c) {
   return "?";
 }
 
-std::string_view page_class_name(PageClass c) {
-  switch (c) {
-    case PageClass::kZero:
-      return "zero";
-    case PageClass::kDuplicate:
-      return "duplicate";
-    case PageClass::kStorage:
-      return "storage";
-    case PageClass::kStorageNext:
-      return "storage_next";
-    default:
-      return data_class_name(compressibility(c));
-  }
-}
-
 DataClass data_class_named(std::string_view name) {
   for (DataClass c : kDataClasses)
     if (data_class_name(c) == name) return c;

@@ -61,9 +61,6 @@ inline constexpr PageClass data_page(DataClass c) {
 inline constexpr bool is_data(PageClass c) {
   return static_cast<int>(c) >= 4;
 }
-inline constexpr bool is_storage(PageClass c) {
-  return c == PageClass::kStorage || c == PageClass::kStorageNext;
-}
 // The compressibility of a page's bytes: data pages their own class; duplicate and on-storage
 // pages hold ordinary file or heap data (binary); zero pages are handled before any codec.
 inline constexpr DataClass compressibility(PageClass c) {
@@ -78,7 +75,6 @@ inline constexpr DataClass compressibility(PageClass c) {
       return DataClass::kBinary;
   }
 }
-std::string_view page_class_name(PageClass c);
 // The data class named `name` (text, binary, sparse, random); throws std::invalid_argument.
 DataClass data_class_named(std::string_view name);
 
