@@ -91,6 +91,25 @@ class JsonText {
 
 }  // namespace
 
+std::unique_ptr<net::Channel> connect(const ScenarioPoint& point, net::Network& network) {
+  net::Channel::Route forward, back;
+  if (point.topology) {
+    const net::Topology topology(*point.topology);
+    topology.build(network);
+    for (const auto& hop : topology.route(point.source, point.destination))
+      forward.push_back(net::Topology::directed(hop));
+    for (const auto& hop : topology.route(point.destination, point.source))
+      back.push_back(net::Topology::directed(hop));
+  } else {
+    forward.push_back(
+        network.add_link(point.link.goodput(), point.link.latency, point.link.loss, "link>"));
+    back.push_back(
+        network.add_link(point.link.goodput(), point.link.latency, point.link.loss, "link<"));
+  }
+  return std::make_unique<net::Channel>(network, forward, back,
+                                        static_cast<int>(point.connection.streams), point.tcp);
+}
+
 RunResult simulate(const ScenarioPoint& point, std::int64_t replicate) {
   const auto seed = static_cast<std::uint64_t>(point.seed);
   const auto rep = static_cast<std::uint64_t>(replicate);
@@ -119,7 +138,9 @@ RunResult simulate(const ScenarioPoint& point, std::int64_t replicate) {
   }
   activity->prepare(memory);
   vm::Guest guest(memory, *activity);
-  net::Channel channel(sim, point.link);
+  net::Network network(sim);
+  const std::unique_ptr<net::Channel> channel_owner = connect(point, network);
+  net::Channel& channel = *channel_owner;
   storage::Storage shared_storage(sim, point.storage);
   shared_storage.set_guest_load(activity->disk_load());
   migration::MigrationContext ctx{

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,10 @@ struct RunResult {
   std::vector<Metric> metrics;                        // in record order
   std::vector<std::pair<std::string, double>> facts;  // the workload's own numbers
 };
+
+// Builds the point's network (its topology, or the one link) and opens the migration's channel
+// from its source to its destination.
+std::unique_ptr<net::Channel> connect(const ScenarioPoint& point, net::Network& network);
 
 // Simulates the point's migration for one replicate. Throws std::logic_error if the migration
 // left the destination stale.

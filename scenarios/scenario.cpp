@@ -1,6 +1,7 @@
 #include "scenarios/scenario.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <optional>
 
@@ -10,8 +11,9 @@
 namespace migsim::scenarios {
 
 const std::vector<std::string_view> kTopLevelKeys{
-    "name",       "description", "seed", "replications", "vm",      "workload",
-    "background", "link",        "host", "migration",    "storage", "sweep"};
+    "name",       "description", "seed",     "replications", "vm",          "workload",
+    "background", "link",        "topology", "source",       "destination", "tcp",
+    "host",       "migration",   "storage",  "sweep"};
 
 namespace {
 
@@ -148,6 +150,203 @@ std::int64_t read_integer(const ConfigNode& root, std::string_view key, std::int
   return v;
 }
 
+// A scalar naming a node, or an error at its line.
+std::string read_name(const ConfigNode& n, const std::string& path, const std::string& file) {
+  if (n.kind != ConfigNode::Kind::kScalar || n.scalar.empty())
+    throw ScenarioError(file, n.line, path, "expected a host or switch name; got " + n.kind_name());
+  return n.scalar;
+}
+
+// `topology: {hosts: [...], switches: [...], links: [{between: [a, b], preset, ...}]}`.
+net::TopologySpec read_topology(const ConfigNode& section, const std::string& file) {
+  if (section.kind != ConfigNode::Kind::kMap)
+    throw ScenarioError(
+        file, section.line, "topology",
+        "expected a mapping with hosts, switches and links; got " + section.kind_name());
+  SectionReader r(file, section, "topology");
+  r.accept("hosts");
+  r.accept("switches");
+  r.accept("links");
+  r.reject_unknown();
+  net::TopologySpec spec;
+  const auto names = [&](std::string_view key, std::vector<std::string>& out, std::size_t min) {
+    const ConfigNode::Entry* e = section.find_entry(key);
+    const std::string path = "topology." + std::string(key);
+    if (e == nullptr) {
+      if (min == 0) return;
+      throw ScenarioError(file, section.line, path,
+                          "missing required key '" + std::string(key) + "': a list of at least " +
+                              std::to_string(min) + " names");
+    }
+    if (e->value.kind != ConfigNode::Kind::kSeq || e->value.seq.size() < min)
+      throw ScenarioError(file, e->value.line, path,
+                          "expected a list of at least " + std::to_string(min) + " names; got " +
+                              e->value.kind_name());
+    for (std::size_t i = 0; i < e->value.seq.size(); ++i)
+      out.push_back(read_name(e->value.seq[i], path + "[" + std::to_string(i) + "]", file));
+  };
+  names("hosts", spec.hosts, 2);
+  names("switches", spec.switches, 0);
+  const ConfigNode::Entry* links = section.find_entry("links");
+  if (links == nullptr)
+    throw ScenarioError(file, section.line, "topology.links",
+                        "missing required key 'links': a list of links such as "
+                        "{between: [a, b], preset: gigabit}");
+  if (links->value.kind != ConfigNode::Kind::kSeq || links->value.seq.empty())
+    throw ScenarioError(file, links->value.line, "topology.links",
+                        "expected a list of links such as {between: [a, b], preset: gigabit}; "
+                        "got " +
+                            links->value.kind_name());
+  for (std::size_t i = 0; i < links->value.seq.size(); ++i) {
+    const ConfigNode& item = links->value.seq[i];
+    const std::string path = "topology.links[" + std::to_string(i) + "]";
+    if (item.kind != ConfigNode::Kind::kMap)
+      throw ScenarioError(
+          file, item.line, path,
+          "expected a link such as {between: [a, b], preset: gigabit}; got " + item.kind_name());
+    SectionReader lr(file, item, path);
+    net::TopologyLink l;
+    l.preset = lr.selector("preset", net::link_presets().names(), false, "gigabit");
+    l.params = net::link_presets().find(l.preset)->defaults;
+    lr.read(l.params);
+    lr.accept("between");
+    lr.reject_unknown();
+    const ConfigNode::Entry* between = item.find_entry("between");
+    if (between == nullptr)
+      throw ScenarioError(file, item.line, path + ".between",
+                          "missing required key 'between': the two nodes the link joins, "
+                          "such as [host1, switch1]");
+    if (between->value.kind != ConfigNode::Kind::kSeq || between->value.seq.size() != 2)
+      throw ScenarioError(file, between->value.line, path + ".between",
+                          "expected a list of the two nodes the link joins, such as "
+                          "[host1, switch1]");
+    l.a = read_name(between->value.seq[0], path + ".between[0]", file);
+    l.b = read_name(between->value.seq[1], path + ".between[1]", file);
+    spec.links.push_back(std::move(l));
+  }
+  try {
+    (void)net::Topology(spec);
+  } catch (const net::TopologyError& e) {
+    const int line =
+        e.link() >= 0 ? links->value.seq[static_cast<std::size_t>(e.link())].line : section.line;
+    const std::string path =
+        e.link() >= 0 ? "topology.links[" + std::to_string(e.link()) + "]" : "topology";
+    throw ScenarioError(file, line, path, e.what());
+  }
+  return spec;
+}
+
+// The topology (or the link) and the hosts a migration goes between.
+void read_network(const ConfigNode& root, const std::string& file, ScenarioPoint& p) {
+  const ConfigNode::Entry* topo = root.find_entry("topology");
+  if (topo == nullptr) {
+    for (std::string_view key : {"source", "destination"})
+      if (const ConfigNode::Entry* e = root.find_entry(key))
+        throw ScenarioError(file, e->key_line, std::string(key),
+                            "'" + std::string(key) +
+                                "' names a host of a topology; this scenario has none (add a "
+                                "topology section, or remove it: link joins the source to the "
+                                "destination)");
+    p.source = "source";
+    p.destination = "destination";
+    return;
+  }
+  if (const ConfigNode::Entry* link = root.find_entry("link"))
+    throw ScenarioError(file, link->key_line, "link",
+                        "a scenario with a topology describes its links there; remove link "
+                        "(or the topology)");
+  p.topology = read_topology(topo->value, file);
+  const net::Topology t(*p.topology);
+  const auto host = [&](std::string_view key, const std::string& fallback) {
+    const ConfigNode::Entry* e = root.find_entry(key);
+    if (e == nullptr) return fallback;
+    const std::string name = read_name(e->value, std::string(key), file);
+    if (!t.is_host(name)) {
+      std::vector<std::string_view> hosts(p.topology->hosts.begin(), p.topology->hosts.end());
+      throw ScenarioError(file, e->value.line, std::string(key),
+                          "'" + name + "' is not a host of the topology; hosts: " + join(hosts) +
+                              did_you_mean(name, hosts));
+    }
+    return name;
+  };
+  p.source = host("source", p.topology->hosts[0]);
+  p.destination = host("destination", p.topology->hosts[1]);
+  const ConfigNode::Entry* d = root.find_entry("destination");
+  const int line = d ? d->value.line : topo->value.line;
+  if (p.source == p.destination)
+    throw ScenarioError(file, line, "destination",
+                        "the destination is the source ('" + p.source + "'); name another host");
+  if (t.route(p.source, p.destination).empty())
+    throw ScenarioError(file, line, "destination",
+                        "no path of links joins '" + p.source + "' to '" + p.destination + "'");
+}
+
+// The slowest a migration's streams can go, alone on the network, and the key that sets it.
+struct Bottleneck {
+  sim::BitRate rate;
+  std::string key, why;
+  int line = 0;
+};
+Bottleneck bottleneck(const ConfigNode& root, const ScenarioPoint& p) {
+  // The route's links, with where each is declared.
+  struct Hop {
+    const net::LinkParams* params;
+    std::string path;
+    const ConfigNode* node;
+  };
+  std::vector<Hop> hops;
+  if (p.topology) {
+    const net::Topology t(*p.topology);
+    const ConfigNode& links = *root.find("topology")->find("links");
+    for (const auto& h : t.route(p.source, p.destination))
+      hops.push_back({&p.topology->links[h.link].params,
+                      "topology.links[" + std::to_string(h.link) + "]", &links.seq[h.link]});
+  } else {
+    hops.push_back({&p.link, "link", root.find("link")});
+  }
+  Bottleneck b;
+  double narrowest = std::numeric_limits<double>::infinity();
+  sim::Duration latency{};
+  double keep = 1.0;
+  const Hop* slow = nullptr;
+  for (const Hop& h : hops) {
+    latency += h.params->latency;
+    keep *= 1.0 - h.params->loss;
+    const auto g = static_cast<double>(h.params->goodput().bps());
+    if (g < narrowest) {
+      narrowest = g;
+      slow = &h;
+    }
+  }
+  const auto at = [](const ConfigNode* n, std::string_view key) {
+    if (n == nullptr) return 1;
+    const ConfigNode::Entry* e = n->find_entry(key);
+    return e ? e->value.line : n->line;
+  };
+  const auto streams = static_cast<double>(p.connection.streams);
+  const double window = net::window_limit_bps(p.tcp.window, latency * 2) * streams;
+  const double mathis =
+      net::mathis_limit_bps(p.tcp.mss, latency * 2, 1.0 - keep, p.tcp.mathis_constant) * streams;
+  double rate = narrowest;
+  b.key = slow->path + ".bandwidth";
+  b.why = "the link's goodput";
+  b.line = at(slow->node, "bandwidth");
+  if (window < rate) {
+    rate = window;
+    b.key = "tcp.window";
+    b.why = "the streams' window / RTT";
+    b.line = at(root.find("tcp"), "window");
+  }
+  if (mathis < rate) {
+    rate = mathis;
+    b.key = slow->path + ".loss";
+    b.why = "the streams' loss-limited rate";
+    b.line = at(slow->node, "loss");
+  }
+  b.rate = sim::BitRate::bits_per_second(std::max<std::int64_t>(1, std::llround(rate)));
+  return b;
+}
+
 ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
   ScenarioPoint p;
   p.file = file;
@@ -184,6 +383,12 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
     r.read(p.link);
     r.reject_unknown();
   }
+  read_network(root, file, p);
+  {
+    SectionReader r(file, section_or_empty(root, "tcp", file), "tcp");
+    r.read(p.tcp);
+    r.reject_unknown();
+  }
   {
     SectionReader r(file, section_or_empty(root, "storage", file), "storage");
     p.storage_preset = r.selector("preset", storage::storage_presets().names(), false, "nas");
@@ -198,24 +403,6 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
     p.host = host::hypervisor_presets().find(p.hypervisor)->defaults;
     r.read(p.host);
     r.reject_unknown();
-  }
-  {
-    // One stop-and-copy pass over memory, with the most framing any stream format may add, plus
-    // the largest device state, must fit sim::limits::kMaxPass at the link's goodput: this keeps
-    // simulated time (int64 ns, 292 years) far from overflow in every algorithm.
-    const std::int64_t pages = p.vm.memory.count() / p.vm.page_size.count();
-    const sim::Bytes worst_pass{p.vm.memory.count() + pages * 2 * sim::limits::kMaxRecordBytes +
-                                p.host.state_size.count()};
-    const sim::Duration pass = p.link.goodput().time_for(worst_pass);
-    if (pass > sim::limits::kMaxPass) {
-      const ConfigNode::Entry* e = link_section.find_entry("bandwidth");
-      throw ScenarioError(file, e ? e->value.line : link_section.line, "link.bandwidth",
-                          "one pass over " + sim::format_bytes(p.vm.memory) +
-                              " and the device state, with the most framing a stream may add, at " +
-                              sim::format_bit_rate(p.link.goodput()) + " goodput could take " +
-                              sim::format_double(pass.seconds()) + " s; at most " +
-                              sim::format_duration(sim::limits::kMaxPass) + " is allowed");
-    }
   }
   const std::uint64_t pages =
       static_cast<std::uint64_t>(p.vm.memory.count() / p.vm.page_size.count());
@@ -295,6 +482,7 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
         b.reject_unknown();
       }
     }
+    r.read(p.connection);
     // migration.compression: how every algorithm encodes the pages it sends in full.
     r.accept("compression");
     if (const ConfigNode::Entry* block = section.find_entry("compression")) {
@@ -327,6 +515,25 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
                               " runs the guest at the destination before every page is there, "
                               "which needs the staleness record: allowed here: true");
     }
+  }
+  {
+    // One stop-and-copy pass over memory, with the most framing any stream format may add, plus
+    // the largest device state, must fit sim::limits::kMaxPass at the rate the migration's
+    // streams can reach (link, window/RTT, loss): this keeps simulated time (int64 ns, 292
+    // years) far from overflow in every algorithm.
+    const std::int64_t pages = p.vm.memory.count() / p.vm.page_size.count();
+    const sim::Bytes worst_pass{p.vm.memory.count() + pages * 2 * sim::limits::kMaxRecordBytes +
+                                p.host.state_size.count()};
+    const Bottleneck slowest = bottleneck(root, p);
+    const sim::Duration pass = slowest.rate.time_for(worst_pass);
+    if (pass > sim::limits::kMaxPass)
+      throw ScenarioError(file, slowest.line, slowest.key,
+                          "one pass over " + sim::format_bytes(p.vm.memory) +
+                              " and the device state, with the most framing a stream may add, at " +
+                              sim::format_bit_rate(slowest.rate) + " (" + slowest.why +
+                              ") could take " + sim::format_double(pass.seconds()) +
+                              " s; at most " + sim::format_duration(sim::limits::kMaxPass) +
+                              " is allowed");
   }
   return p;
 }
@@ -380,8 +587,8 @@ const ConfigNode* find_path(const ConfigNode& root, const std::string& path) {
 void check_sweep_path(const std::string& path, int line, const std::string& file) {
   const std::size_t dot = path.find('.');
   const std::string section = path.substr(0, dot);
-  static const std::vector<std::string_view> sweepable{"seed", "vm",   "workload",  "background",
-                                                       "link", "host", "migration", "storage"};
+  static const std::vector<std::string_view> sweepable{
+      "seed", "vm", "workload", "background", "link", "tcp", "host", "migration", "storage"};
   if (std::find(sweepable.begin(), sweepable.end(), section) == sweepable.end())
     throw ScenarioError(file, line, "sweep." + path,
                         "unknown sweep path '" + path + "': it must start with one of: " +
@@ -549,10 +756,27 @@ Json ScenarioPoint::resolved() const {
     }
     j["background"] = b;
   }
-  net::LinkParams link_copy = link;
-  Json l = {{"preset", link_preset}};
-  l.update(params_json(link_copy));
-  j["link"] = l;
+  if (topology) {
+    Json t = {{"hosts", topology->hosts}, {"switches", topology->switches}};
+    Json links = Json::array();
+    for (const net::TopologyLink& tl : topology->links) {
+      net::LinkParams params = tl.params;
+      Json l = {{"between", {tl.a, tl.b}}, {"preset", tl.preset}};
+      l.update(params_json(params));
+      links.push_back(std::move(l));
+    }
+    t["links"] = std::move(links);
+    j["topology"] = std::move(t);
+    j["source"] = source;
+    j["destination"] = destination;
+  } else {
+    net::LinkParams link_copy = link;
+    Json l = {{"preset", link_preset}};
+    l.update(params_json(link_copy));
+    j["link"] = l;
+  }
+  net::TcpParams tcp_copy = tcp;
+  j["tcp"] = params_json(tcp_copy);
   storage::StorageParams storage_copy = storage;
   Json st = {{"preset", storage_preset}};
   st.update(params_json(storage_copy));
@@ -563,6 +787,8 @@ Json ScenarioPoint::resolved() const {
   j["host"] = h;
   Json m = {{"algorithm", algorithm}};
   m.update(params_json(*migration));
+  net::ConnectionParams connection_copy = connection;
+  m.update(params_json(connection_copy));
   migration::CompressionParams compression_copy = compression;
   m["compression"] = params_json(compression_copy);
   j["migration"] = m;

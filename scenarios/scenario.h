@@ -14,6 +14,7 @@
 #include "models/host/hypervisor.h"
 #include "models/migration/encoder.h"
 #include "models/network/link.h"
+#include "models/network/topology.h"
 #include "models/storage/storage.h"
 #include "models/vm/guest_memory.h"
 #include "scenarios/config_tree.h"
@@ -43,6 +44,12 @@ struct ScenarioPoint {
   storage::StorageParams storage;
   std::string link_preset;
   net::LinkParams link;
+  // `topology:` replaces `link:` with hosts, switches and links; the migration goes from
+  // `source` to `destination` (the two ends of `link:` otherwise).
+  std::optional<net::TopologySpec> topology;
+  std::string source, destination;
+  net::TcpParams tcp;
+  net::ConnectionParams connection;  // migration.streams
   std::string hypervisor;
   host::HostParams host;
   std::string algorithm;

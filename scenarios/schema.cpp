@@ -99,6 +99,38 @@ Json scenario_schema() {
       Json{{"type", "integer"}, {"minimum", 1}, {"maximum", 1000000}, {"default", 1}};
   props["vm"] = section(vm);
   props["link"] = section(link, "preset", enum_of(net::link_presets().names()));
+  props["link"]["description"] =
+      "one full-duplex link from the source to the destination (the one-link topology)";
+  {
+    net::TcpParams tcp;
+    props["tcp"] = section(tcp);
+    props["tcp"]["description"] =
+        "every TCP connection: slow start, window (socket buffer) and the loss-limited rate";
+    const Json names =
+        Json{{"type", "array"}, {"items", Json{{"type", "string"}, {"minLength", 1}}}};
+    Json one = section(link, "preset", enum_of(net::link_presets().names()));
+    one["properties"]["between"] = Json{{"type", "array"},
+                                        {"items", Json{{"type", "string"}, {"minLength", 1}}},
+                                        {"minItems", 2},
+                                        {"maxItems", 2}};
+    one["required"] = Json::array({"between"});
+    Json hosts = names;
+    hosts["minItems"] = 2;
+    Json links = Json{{"type", "array"}, {"items", one}, {"minItems", 1}};
+    props["topology"] =
+        Json{{"type", "object"},
+             {"description",
+              "hosts and switches joined by full-duplex links (instead of link); routes are "
+              "shortest paths by latency, and flows share links max-min fairly"},
+             {"properties", Json{{"hosts", hosts}, {"switches", names}, {"links", links}}},
+             {"required", Json::array({"hosts", "links"})},
+             {"additionalProperties", false}};
+    props["source"] = Json{{"type", "string"},
+                           {"description", "the topology host the VM leaves (default: the first)"}};
+    props["destination"] =
+        Json{{"type", "string"},
+             {"description", "the topology host the VM goes to (default: the second)"}};
+  }
   storage::StorageParams storage;
   props["storage"] = section(storage, "preset", enum_of(storage::storage_presets().names()));
   props["storage"]["description"] =
@@ -141,6 +173,11 @@ Json scenario_schema() {
         "page compression for every algorithm (codec ratios and speeds measured on liblz4 and "
         "libzstd: bench/codec_calibration.txt)";
     for (Json& branch : props["migration"]["oneOf"]) branch["properties"]["compression"] = block;
+  }
+  {
+    net::ConnectionParams connection;
+    const Json streams = section(connection)["properties"]["streams"];
+    for (Json& branch : props["migration"]["oneOf"]) branch["properties"]["streams"] = streams;
   }
   props["sweep"] =
       Json{{"type", "object"},

@@ -18,7 +18,7 @@ Simulation::~Simulation() {
   for (auto h : live_) h.destroy();
 }
 
-void Simulation::schedule(Duration at, Band band, Callback fn, void* context) {
+Simulation::EventId Simulation::schedule(Duration at, Band band, Callback fn, void* context) {
   if (at == Duration::max())
     throw std::runtime_error(
         "simulated time ran past its end (292 years): a rate or duration is far too extreme");
@@ -28,6 +28,7 @@ void Simulation::schedule(Duration at, Band band, Callback fn, void* context) {
   }
   const std::uint64_t order = (static_cast<std::uint64_t>(band) << 56) | sequence_++;
   queue_.push(Event{at.count_ns(), order, fn, context});
+  return order;
 }
 
 void Simulation::spawn(Process process) {
@@ -49,6 +50,7 @@ void Simulation::process_failed(std::exception_ptr e) noexcept {
 void Simulation::step() {
   const Event e = queue_.top();
   queue_.pop();
+  if (!cancelled_.empty() && cancelled_.erase(e.order) != 0) return;
   now_ = Duration::ns(e.time);
   ++events_processed_;
   e.fn(e.context);

@@ -10,6 +10,7 @@
 #include <exception>
 #include <memory>
 #include <queue>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -147,6 +148,9 @@ inline Task<void> TaskPromise<void>::get_return_object() {
 class Simulation {
  public:
   using Callback = void (*)(void* context);
+  // Names one scheduled event, so it can be cancelled (a transfer whose finish time moved when
+  // the network re-shared its links).
+  using EventId = std::uint64_t;
 
   Simulation() = default;
   Simulation(const Simulation&) = delete;
@@ -158,9 +162,18 @@ class Simulation {
   std::uint64_t events_processed() const { return events_processed_; }
 
   // Calls fn(context) at time `at` (>= now()).
-  void schedule(Duration at, Band band, Callback fn, void* context);
-  void schedule(Duration at, Band band, std::coroutine_handle<> h) {
-    schedule(at, band, &resume_handle, h.address());
+  EventId schedule(Duration at, Band band, Callback fn, void* context);
+  EventId schedule(Duration at, Band band, std::coroutine_handle<> h) {
+    return schedule(at, band, &resume_handle, h.address());
+  }
+  // The event will not run. Only for an event that has not run yet (its id is not reused).
+  // A cancelled event stays queued until its time and is then dropped uncounted, so cancelling
+  // costs O(1) and queue order is untouched.
+  void cancel(EventId id) { cancelled_.insert(id); }
+  // Moves an event: cancels `id` and schedules the same call at `at`; returns the new id.
+  EventId reschedule(EventId id, Duration at, Band band, Callback fn, void* context) {
+    cancel(id);
+    return schedule(at, band, fn, context);
   }
 
   // Starts `process` at the current time (after events already scheduled for now).
@@ -215,6 +228,7 @@ class Simulation {
   std::vector<Process::Handle> live_;
   std::exception_ptr error_;
   std::vector<std::unique_ptr<Wakeup>> wakeups_;
+  std::unordered_set<EventId> cancelled_;  // queued events that must not run
 };
 
 // One process waits until a time or until something pokes it, whichever comes first: the guest

@@ -89,7 +89,7 @@ class PostSwitch {
       // The request goes back over the return path; the source then sends the page and its
       // pending neighbours at once, ahead of the next push batch.
       s_.count_request(o_.request_bytes);
-      net::Link& back = s_.context().channel.to_source();
+      net::Flow& back = s_.context().channel.to_source();
       co_await back.send(o_.request_bytes);
       co_await sim_.sleep(back.latency());
       if (s_.is_pending(p)) {  // not pushed meanwhile

@@ -15,13 +15,20 @@ MigrationSession::MigrationSession(MigrationContext& ctx, const StreamFormat& fo
     : ctx_(ctx),
       format_(format),
       encoder_(ctx.compression, ctx.host.migration_cores),
-      send_rate_(ctx.channel.to_destination().goodput()),
+      send_rate_(ctx.channel.goodput()),
       report_(report),
       log_fetch_time_(ctx.host.log_fetch_time(ctx.guest.memory().memory())),
       page_size_(ctx.guest.memory().page_size()),
       pending_(ctx.guest.memory().pages()),
       start_(ctx.sim.now()),
-      guest_time_at_start_(ctx.guest.guest_time()) {}
+      guest_time_at_start_(ctx.guest.guest_time()),
+      landed_(ctx.sim) {
+  streams_.resize(ctx.channel.streams());
+  for (std::size_t i = 0; i < streams_.size(); ++i) {
+    streams_[i].session = this;
+    streams_[i].flow = &ctx.channel.stream(i);
+  }
+}
 
 void MigrationSession::hold_back(const sim::Bitmap& set) {
   for (std::uint64_t w = 0; w < pending_.word_count(); ++w) {
@@ -69,6 +76,7 @@ void MigrationSession::GuestPause::await_resume() {
 }
 
 sim::Task<void> MigrationSession::fetch_dirty_log(sim::Bitmap* fetched) {
+  if (streams_.size() > 1) co_await drain();
   co_await pause_guest_for(log_fetch_time_);
   sync_guest();
   last_fetch_ = memory().fetch_and_clear(pending_, fetched);
@@ -145,11 +153,10 @@ void MigrationSession::finish_batch(Batch& b, std::uint64_t normal, std::uint64_
     const double hash_s =
         static_cast<double>(n * page) /
         (hash_bps_ * static_cast<double>(std::max<std::int64_t>(1, ctx_.host.migration_cores)));
-    const net::Link& fwd = ctx_.channel.to_destination();
-    const net::Link& ret = ctx_.channel.to_source();
+    const net::Channel& ch = ctx_.channel;
     b.exchange = Duration::ns(static_cast<std::int64_t>(std::ceil(2 * hash_s * 1e9))) +
-                 fwd.goodput().time_for(out) + fwd.latency() + ret.goodput().time_for(back) +
-                 ret.latency();
+                 ch.goodput().time_for(out) + ch.latency() + ch.return_goodput().time_for(back) +
+                 ch.return_latency();
   }
   if (encoder_.active() && normal > 0) {
     // The pages sent in full go through the codec: their payload shrinks by the batch's ratio.
@@ -305,75 +312,134 @@ void MigrationSession::account(const Batch& b) {
   r.bytes += b.bytes() + b.hash_bytes;
 }
 
-sim::Simulation::Sleep MigrationSession::transmit(const Batch& b, BitRate cap) {
-  const Duration start = now();
-  net::Link& link = ctx_.channel.to_destination();
-  const BitRate rate = cap.bps() > 0 ? std::min(cap, link.goodput()) : link.goodput();
+MigrationSession::Stream& MigrationSession::pick_stream() {
+  // The first idle stream from the one after the last used (round robin), else the least loaded.
+  const std::size_t n = streams_.size();
+  std::size_t best = next_stream_ % n;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = (next_stream_ + k) % n;
+    if (streams_[i].leaving.size() < streams_[best].leaving.size()) best = i;
+    if (streams_[best].leaving.empty()) break;
+  }
+  next_stream_ = best + 1;
+  return streams_[best];
+}
+
+bool MigrationSession::stream_free() const {
+  for (const Stream& st : streams_)
+    if (st.leaving.empty()) return true;
+  return false;
+}
+
+bool MigrationSession::streams_idle() const {
+  for (const Stream& st : streams_)
+    if (!st.leaving.empty()) return false;
+  return true;
+}
+
+bool MigrationSession::in_flight() const {
+  for (const Stream& st : streams_)
+    if (!st.landing.empty())
+      return true;
+    else
+      for (const InFlight& f : st.leaving)
+        if (f.has_pages) return true;
+  return false;
+}
+
+MigrationSession::Sent MigrationSession::transmit(const Batch& b, BitRate cap) {
+  const net::Channel& ch = ctx_.channel;
+  const BitRate rate = cap.bps() > 0 ? std::min(cap, ch.goodput()) : ch.goodput();
   send_rate_ = rate;  // what the encoder's adaptive policy plans the next batch with
-  // A compared batch waits for the hash exchange: the link carries nothing of it meanwhile.
-  if (b.exchange.count_ns() > 0) link.hold_until(std::max(start, link.busy_until()) + b.exchange);
-  if (b.cpu.count_ns() > 0 && b.bytes().count() > 0) {
+  const auto n = static_cast<std::int64_t>(streams_.size());
+  BitRate stream_cap = cap;
+  if (cap.bps() > 0 && n > 1)
+    stream_cap = BitRate::bits_per_second(std::max<std::int64_t>(1, cap.bps() / n));
+  if (b.cpu.count_ns() > 0 && b.bytes().count() > 0 && b.cpu > rate.time_for(b.bytes())) {
     // Compression and decompression are pipelined with the wire: the batch takes the longest of
     // the three, so a CPU-bound codec lowers the sending rate.
-    if (b.cpu > rate.time_for(b.bytes()))
-      cap = BitRate::bits_per_second(std::max<std::int64_t>(
-          1, static_cast<std::int64_t>(static_cast<double>(b.bytes().count()) * 8e9 /
-                                       static_cast<double>(b.cpu.count_ns()))));
+    const BitRate cpu_rate = BitRate::bits_per_second(std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(static_cast<double>(b.bytes().count()) * 8e9 /
+                                     static_cast<double>(b.cpu.count_ns()))));
+    stream_cap = stream_cap.bps() > 0 ? std::min(stream_cap, cpu_rate) : cpu_rate;
   }
-  auto sleep = link.send(b.bytes(), cap);
-  const Duration took = sleep.at - start;
-  if (took.count_ns() > 0)
-    measured_bps_ =
-        static_cast<double>(b.bytes().count()) * 8e9 / static_cast<double>(took.count_ns());
+  Stream& st = pick_stream();
+  InFlight f;
+  f.queued_at = now();
+  f.bytes = b.bytes();
+  f.ticket = ++tickets_;
   if (!taken_.empty()) {
-    // The pages land one latency after the last byte leaves; batches arrive in send order.
-    InFlight f;
+    f.has_pages = true;
     if (!spare_.empty()) {
       f.words = std::move(spare_.back());
       spare_.pop_back();
     }
     std::swap(f.words, taken_);  // the batch's pages travel; taken_ gets a spare buffer
     taken_.clear();
-    in_flight_.push_back(std::move(f));
-    if (map_sink_ != nullptr) {
-      mapped_in_flight_.push_back(std::move(mapped_taken_));
-      mapped_taken_.clear();
-    }
-    ctx_.sim.schedule(sleep.at + link.latency(), sim::Band::kNormal, &arrive_front, this);
+    if (map_sink_ != nullptr) std::swap(f.mapped, mapped_taken_);
   }
-  return sleep;
+  st.leaving.push_back(std::move(f));
+  // A compared batch waits for the hash exchange: the stream carries nothing of it meanwhile.
+  st.flow->push(b.bytes(), stream_cap, b.exchange, &departed, &st);
+  return Sent{this, tickets_};
 }
 
-void MigrationSession::arrive_front(void* self) {
-  auto* s = static_cast<MigrationSession*>(self);
-  InFlight f = std::move(s->in_flight_.front());
-  s->in_flight_.pop_front();
+void MigrationSession::departed(void* stream) {
+  auto& st = *static_cast<Stream*>(stream);
+  MigrationSession& s = *st.session;
+  InFlight f = std::move(st.leaving.front());
+  st.leaving.pop_front();
+  const Duration took = s.now() - f.queued_at;
+  if (took.count_ns() > 0)
+    st.last_bps = static_cast<double>(f.bytes.count()) * 8e9 / static_cast<double>(took.count_ns());
+  s.measured_bps_ = 0.0;
+  for (const Stream& other : s.streams_) s.measured_bps_ += other.last_bps;
+  const std::uint64_t ticket = f.ticket;
+  if (f.has_pages) {
+    // The pages land one latency after the last byte leaves; a stream's batches arrive in order.
+    st.landing.push_back(std::move(f));
+    s.ctx_.sim.schedule(s.now() + st.flow->latency(), sim::Band::kNormal, &arrive_front, &st);
+  }
+  if (s.sender_ && (ticket == s.sender_ticket_ || (s.streams_.size() > 1 && s.stream_free())))
+    std::exchange(s.sender_, {}).resume();
+  else if (s.drainer_ && s.streams_idle())
+    std::exchange(s.drainer_, {}).resume();
+}
+
+void MigrationSession::arrive_front(void* stream) {
+  auto& st = *static_cast<Stream*>(stream);
+  MigrationSession* s = st.session;
+  InFlight f = std::move(st.landing.front());
+  st.landing.pop_front();
   vm::GuestMemory& mem = s->memory();
   // At the destination, a memoryless guest's accesses up to now happened before these pages
   // were there: apply them first. A deterministic guest needs nothing: its accesses up to its
   // next miss touch only pages held when that miss was computed, never these.
   if (mem.side() == vm::Side::kDestination && s->ctx_.guest.activity().memoryless())
     s->sync_guest();
-  if (s->map_sink_ == nullptr) {
+  if (f.mapped.empty()) {
     for (const auto& [w, mask] : f.words) mem.arrive(w, mask);
   } else {
     // Map entries are not content: their pages stay in flight until the sink has read them.
-    std::vector<Mapped> mapped = std::move(s->mapped_in_flight_.front());
-    s->mapped_in_flight_.pop_front();
     std::size_t i = 0;
     for (const auto& [w, mask] : f.words) {
       Word entries = 0;
       // In capture order; a word taken twice in one batch (a scan that wrapped) has disjoint
       // masks, so the intersection tells which take an entry belongs to.
-      if (i < mapped.size() && mapped[i].w == w && (mapped[i].mask & mask) != 0)
-        entries = mapped[i++].mask;
+      if (i < f.mapped.size() && f.mapped[i].w == w && (f.mapped[i].mask & mask) != 0)
+        entries = f.mapped[i++].mask;
       if (mask & ~entries) mem.arrive(w, mask & ~entries);
     }
-    for (const Mapped& m : mapped) s->map_sink_->map_arrived(m.w, m.mask, m.next);
+    for (const Mapped& m : f.mapped) s->map_sink_->map_arrived(m.w, m.mask, m.next);
   }
   f.words.clear();
   s->spare_.push_back(std::move(f.words));
   s->notify_arrival();
+  if (s->landed_.waiting() > 0 && !s->in_flight()) s->landed_.notify();
+}
+
+sim::Task<void> MigrationSession::landed() {
+  while (in_flight()) co_await landed_.wait();
 }
 
 void MigrationSession::notify_arrival() {
@@ -452,9 +518,12 @@ sim::Task<void> MigrationSession::transfer_state_and_resume(Bytes metadata, bool
   const Duration start = now();
   const Bytes state = ctx_.host.state_size + metadata;
   report_.bytes_state += state;
-  net::Link& link = ctx_.channel.to_destination();
-  if (state.count() > 0) co_await link.send(state);
-  co_await ctx_.sim.sleep(link.latency());
+  // The state goes on the main stream once every stream has sent its pages (QEMU's multifd
+  // sync before the device state); one stream keeps them in order by itself.
+  if (streams_.size() > 1) co_await drain();
+  net::Flow& main = ctx_.channel.to_destination();
+  if (state.count() > 0) co_await main.send(state);
+  co_await ctx_.sim.sleep(main.latency());
   report_.downtime_state = now() - start;
   co_await ctx_.sim.sleep(ctx_.host.resume_time);
   report_.downtime_resume = ctx_.host.resume_time;
@@ -472,7 +541,7 @@ sim::Task<void> MigrationSession::transfer_state_and_resume(Bytes metadata, bool
 }
 
 void MigrationSession::finish() {
-  if (!in_flight_.empty()) throw std::logic_error("migration ended with pages still in flight");
+  if (in_flight()) throw std::logic_error("migration ended with pages still in flight");
   if (pending_count_ != 0)
     throw std::logic_error("migration ended with " + std::to_string(pending_count_) +
                            " pages still pending");

@@ -129,9 +129,34 @@ class MigrationSession {
   Batch take_storage_pages(std::uint64_t& from, std::uint64_t limit);
   // Takes up to `limit` pending pages below `end`, highest first (a backward scan).
   Batch take_below(std::uint64_t end, std::uint64_t limit);
-  // Sends what was taken since the last transmit; returns when its last byte has left. Its pages
-  // arrive one latency later (GuestMemory::arrive, in send order). `cap` 0 = link rate.
-  sim::Simulation::Sleep transmit(const Batch& b, BitRate cap = BitRate{});
+  // Sends what was taken since the last transmit on one of the channel's streams (the first
+  // idle one, else the least loaded); the awaitable resumes the sender when its last byte has
+  // left or, with several streams, as soon as a stream is idle (QEMU multifd: the next idle
+  // channel). Its pages arrive one latency after leaving (GuestMemory::arrive, in the stream's
+  // order). `cap` 0 = no cap; a cap is the migration's, split evenly over its streams.
+  struct Sent {
+    MigrationSession* s;
+    std::uint64_t ticket;
+    bool await_ready() const noexcept { return s->streams_.size() > 1 && s->stream_free(); }
+    void await_suspend(std::coroutine_handle<> h) noexcept {
+      s->sender_ = h;
+      s->sender_ticket_ = ticket;
+    }
+    void await_resume() const noexcept {}
+  };
+  Sent transmit(const Batch& b, BitRate cap = BitRate{});
+  // Resumes when every stream has sent everything queued on it. With several streams, a page
+  // sent again must not overtake its older copy on another stream, so each dirty-log fetch
+  // waits for this first (QEMU's multifd sync), and so does the device state.
+  struct Drained {
+    MigrationSession* s;
+    bool await_ready() const noexcept { return s->streams_idle(); }
+    void await_suspend(std::coroutine_handle<> h) noexcept { s->drainer_ = h; }
+    void await_resume() const noexcept {}
+  };
+  Drained drain() { return Drained{this}; }
+  // Resumes once every batch sent so far has arrived (its map entries handed to the sink).
+  sim::Task<void> landed();
   // From now on, on-storage pages are captured as map entries of `entry_bytes` each instead of
   // their content; at the destination they go to `sink`, which loads them and lands them.
   void map_storage_pages(Bytes entry_bytes, MappedPageSink* sink) {
@@ -164,7 +189,7 @@ class MigrationSession {
   static constexpr std::uint64_t kLastArrival = ~std::uint64_t{0} - 1;  // once nothing is missing
   void watch_arrival(std::uint64_t page) { arrival_watch_ = page; }
   // Batches sent and not yet arrived.
-  bool in_flight() const { return !in_flight_.empty(); }
+  bool in_flight() const;
   // Achieved rate of the most recent transmission, bytes per second (0 before any).
   double measured_bandwidth() const { return measured_bps_ / 8.0; }
 
@@ -208,17 +233,33 @@ class MigrationSession {
   // leave the pending set unsent; on-storage pages become map entries. Return what is left.
   sim::Bitmap::Word drop_matched(std::uint64_t w, sim::Bitmap::Word cand, Batch& b);
   sim::Bitmap::Word take_mapped(std::uint64_t w, sim::Bitmap::Word data, Batch& b);
-  static void arrive_front(void* self);
-
-  // A batch on the wire: its pages by word, and when its last byte lands.
-  struct InFlight {
-    std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>> words;
-  };
   // Map entries of a batch: word, pages, pages continuing the previous page's block.
   struct Mapped {
     std::uint64_t w;
     sim::Bitmap::Word mask, next;
   };
+  // A batch queued on a stream, leaving, or on the wire: its pages by word and map entries.
+  struct InFlight {
+    std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>> words;
+    std::vector<Mapped> mapped;
+    Duration queued_at{};
+    Bytes bytes{};
+    std::uint64_t ticket = 0;
+    bool has_pages = false;
+  };
+  // One TCP stream of the channel: batches queued or leaving, then batches on the wire.
+  struct Stream {
+    MigrationSession* session = nullptr;
+    net::Flow* flow = nullptr;
+    std::deque<InFlight> leaving;
+    std::deque<InFlight> landing;
+    double last_bps = 0.0;  // achieved rate of its latest batch
+  };
+  static void departed(void* stream);
+  static void arrive_front(void* stream);
+  bool stream_free() const;
+  bool streams_idle() const;
+  Stream& pick_stream();
   void notify_arrival();
 
   MigrationContext& ctx_;
@@ -240,15 +281,20 @@ class MigrationSession {
   Duration guest_time_at_start_{};
   // Pages taken since the last transmit (what it sends).
   std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>> taken_;
-  std::deque<InFlight> in_flight_;
+  std::vector<Stream> streams_;
+  std::size_t next_stream_ = 0;
+  std::uint64_t tickets_ = 0;
+  std::coroutine_handle<> sender_;  // waiting in transmit
+  std::uint64_t sender_ticket_ = 0;
+  std::coroutine_handle<> drainer_;  // waiting in drain
+  sim::Signal landed_;               // notified when the last batch in flight arrives
   std::vector<std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>>> spare_;  // reused
   bool compare_ = false;
   Bytes hash_entry_bytes_{};
   double hash_bps_ = 0.0;
   Bytes map_entry_bytes_{};
   MappedPageSink* map_sink_ = nullptr;
-  std::vector<Mapped> mapped_taken_;                  // map entries taken since the last transmit
-  std::deque<std::vector<Mapped>> mapped_in_flight_;  // per batch in flight, same order
+  std::vector<Mapped> mapped_taken_;  // map entries taken since the last transmit
   sim::Wakeup* arrival_wake_ = nullptr;
   std::uint64_t arrival_watch_ = kAnyArrival;
 };

@@ -83,7 +83,9 @@ class StorageAssisted final : public Algorithm {
     co_await s.suspend();
     co_await s.final_copy();
     if (!p_.background_fetch) {
-      co_await loader.drained();  // the last round's map entries, during the downtime
+      // The last round's map entries reach the destination and are loaded, during the downtime.
+      co_await s.landed();
+      co_await loader.drained();
       co_await s.transfer_state_and_resume();
       s.finish();
       co_return;
@@ -93,6 +95,7 @@ class StorageAssisted final : public Algorithm {
     PostSwitchOptions o;
     o.expedite = [&loader](std::uint64_t page) { loader.expedite(page); };
     if (s.memory().missing_count() > 0) co_await run_post_switch(s, o);
+    co_await s.landed();
     co_await loader.drained();
     s.finish();
   }

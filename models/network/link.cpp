@@ -10,23 +10,55 @@ BitRate LinkParams::goodput() const {
 }
 
 const sim::Registry<LinkPreset>& link_presets() {
+  // metro and wan are estimates: RTTs from hypervisor-mechanics.md 4.3 (about 1 ms of RTT per
+  // 100 km of fibre; coast-to-coast and transatlantic 60-90 ms), a provisioned path's loss of
+  // 1e-6 (Mathis: 142 Mbit/s per stream at 100 ms, the table in 4.3).
   static const sim::Registry<LinkPreset> presets{
       {"gigabit", "1 Gbit/s Ethernet, MTU 1500, TCP: 941.5 Mbit/s goodput, 0.1 ms one way",
-       LinkParams{BitRate::bits_per_second(1000000000), Duration::us(100), 0.9415}},
+       LinkParams{BitRate::bits_per_second(1000000000), Duration::us(100), 0.9415, 0.0}},
       {"10gigabit", "10 Gbit/s Ethernet, MTU 1500, TCP: 9.415 Gbit/s goodput, 0.05 ms one way",
-       LinkParams{BitRate::bits_per_second(10000000000), Duration::us(50), 0.9415}},
+       LinkParams{BitRate::bits_per_second(10000000000), Duration::us(50), 0.9415, 0.0}},
+      {"metro",
+       "metro-area path: 1 Gbit/s, 5 ms RTT (about 500 km of fibre; vMotion's Metro limit is "
+       "10 ms), loss 1e-6 (estimate)",
+       LinkParams{BitRate::bits_per_second(1000000000), Duration::us(2500), 0.9415, 1e-6}},
+      {"wan",
+       "wide-area path: 1 Gbit/s, 100 ms RTT (transatlantic or coast to coast), loss 1e-6: "
+       "one TCP stream gets 142 Mbit/s (Mathis), so several are needed to fill it (estimate)",
+       LinkParams{BitRate::bits_per_second(1000000000), Duration::ms(50), 0.9415, 1e-6}},
   };
   return presets;
 }
 
-Link::Link(sim::Simulation& sim, const LinkParams& params)
-    : sim_(sim), goodput_(params.goodput()), latency_(params.latency) {}
-
-sim::Simulation::Sleep Link::send(Bytes bytes, BitRate cap) {
-  const BitRate rate = cap.bps() > 0 ? std::min(cap, goodput_) : goodput_;
-  const Duration start = std::max(sim_.now(), busy_until_);
-  busy_until_ = start + rate.time_for(bytes);
-  return sim_.sleep_until(busy_until_);
+Channel::Channel(Network& net, const Route& forward, const Route& back, int streams,
+                 const TcpParams& tcp) {
+  double per_stream = 0.0;
+  double narrowest = 0.0;
+  for (int i = 0; i < streams; ++i) {
+    Flow& f = net.open_flow(forward, tcp);
+    streams_.push_back(&f);
+    per_stream = f.nominal_bps();
+  }
+  back_ = &net.open_flow(back, tcp);
+  narrowest = net.link_capacity_bps(forward.front());
+  for (const auto l : forward) narrowest = std::min(narrowest, net.link_capacity_bps(l));
+  const double total = std::min(narrowest, per_stream * streams);
+  goodput_ = BitRate::bits_per_second(std::max<std::int64_t>(1, std::llround(total)));
+  return_goodput_ =
+      BitRate::bits_per_second(std::max<std::int64_t>(1, std::llround(back_->nominal_bps())));
 }
+
+namespace {
+Network::LinkId add(Network& net, const LinkParams& link, const char* name) {
+  return net.add_link(link.goodput(), link.latency, link.loss, name);
+}
+}  // namespace
+
+PointToPoint::PointToPoint(sim::Simulation& sim, const LinkParams& link, const TcpParams& tcp,
+                           int streams)
+    : net_(sim),
+      forward_(add(net_, link, "link>")),
+      back_(add(net_, link, "link<")),
+      channel_(net_, {forward_}, {back_}, streams, tcp) {}
 
 }  // namespace migsim::net

@@ -1,17 +1,18 @@
-// A point-to-point link carrying the migration stream: raw bandwidth, one-way latency and the
-// goodput efficiency left after Ethernet/IP/TCP framing (1448/1538 = 94.15% at MTU 1500 with
-// TCP timestamps, hypervisor-mechanics.md 4.2). Transfers are serialised FIFO, so several
-// senders can share one link; streaming transfers pay latency once, when the last byte lands.
-// A migration's Channel is two such links, one per direction (full duplex): the stream to the
-// destination and the return path (post-copy page requests). Priority is the senders' business:
-// a background sender that queues one batch at a time lets a demand page overtake everything
-// but the batch on the wire (QEMU's postcopy-preempt channel, TSMC's on-demand copy).
+// The `link:` section: one full-duplex link between the source and the destination (the
+// one-link topology), described by its raw bandwidth, one-way latency, segment loss and the
+// goodput efficiency left after Ethernet/IP/TCP framing (1448/1538 = 94.15% at MTU 1500 with TCP
+// timestamps, hypervisor-mechanics.md 4.2). Presets for LAN, metro and wide-area paths. A
+// migration's Channel is its set of TCP flows over the network (network.h): one or more streams
+// to the destination and one flow back.
 #pragma once
 
-#include <algorithm>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "models/network/network.h"
+#include "models/network/tcp.h"
 
 #include "sim/limits.h"
 #include "sim/params.h"
@@ -29,6 +30,7 @@ struct LinkParams {
   BitRate bandwidth = BitRate::bits_per_second(1000000000);
   Duration latency = Duration::us(100);
   double efficiency = 0.9415;
+  double loss = 0.0;
 
   template <class V>
   void visit(V& v) {
@@ -43,9 +45,29 @@ struct LinkParams {
                  "and TCP overhead (0.9415 at MTU 1500 with TCP timestamps)")
           .at_least(0.01)
           .at_most(1.0));
+    v(sim::param("loss", loss,
+                 "probability that a TCP segment is lost on this link (limits each stream to "
+                 "Mathis et al.'s MSS/RTT * 1.22/sqrt(loss))")
+          .at_least(0.0)
+          .at_most(0.1));
   }
   // bandwidth x efficiency, rounded to a whole bit/s.
   BitRate goodput() const;
+};
+
+// How a migration uses the network: `migration.streams`.
+struct ConnectionParams {
+  std::int64_t streams = 1;
+
+  template <class V>
+  void visit(V& v) {
+    v(sim::param("streams", streams,
+                 "TCP connections the migration spreads its pages over (XvMotion's Streams, "
+                 "QEMU multifd channels); each is a flow with its own window")
+          .at_least(1)
+          .at_most(64)
+          .counting("connections"));
+  }
 };
 
 struct LinkPreset {
@@ -55,38 +77,47 @@ struct LinkPreset {
 };
 const sim::Registry<LinkPreset>& link_presets();
 
-class Link {
- public:
-  Link(sim::Simulation& sim, const LinkParams& params);
-
-  BitRate goodput() const { return goodput_; }
-  Duration latency() const { return latency_; }
-
-  // Awaitable: pushes `bytes` at min(goodput, cap) (cap 0 = no cap) once earlier transfers have
-  // left; resumes the caller when the last byte has left the sender. Arrival is latency later.
-  sim::Simulation::Sleep send(Bytes bytes, BitRate cap = BitRate{});
-  // Nothing is sent before `t` (the sender is waiting for something else).
-  void hold_until(Duration t) { busy_until_ = std::max(busy_until_, t); }
-  Duration busy_until() const { return busy_until_; }
-
- private:
-  sim::Simulation& sim_;
-  BitRate goodput_;
-  Duration latency_;
-  Duration busy_until_{};
-};
-
-// Both directions of a migration's connection, each with the link's parameters.
+// A migration's connection: `streams` TCP flows from the source to the destination (stream 0 is
+// the main stream: device state goes there) and one flow back (post-copy page requests, hash
+// answers). The flows live in the network, shared with whatever else crosses the same links.
 class Channel {
  public:
-  Channel(sim::Simulation& sim, const LinkParams& params)
-      : to_destination_(sim, params), to_source_(sim, params) {}
-  Link& to_destination() { return to_destination_; }
-  Link& to_source() { return to_source_; }
+  using Route = std::vector<Network::LinkId>;
+  Channel(Network& net, const Route& forward, const Route& back, int streams, const TcpParams& tcp);
+
+  std::size_t streams() const { return streams_.size(); }
+  Flow& stream(std::size_t i) { return *streams_[i]; }
+  Flow& to_destination() { return *streams_[0]; }
+  Flow& to_source() { return *back_; }
+  // One-way latency of the forward route.
+  Duration latency() const { return streams_[0]->latency(); }
+  // What the streams together can carry once their windows are open, alone on the network:
+  // the narrowest link, or the streams' window and loss limits if lower.
+  BitRate goodput() const { return goodput_; }
+  // The same for the flow back to the source.
+  Duration return_latency() const { return back_->latency(); }
+  BitRate return_goodput() const { return return_goodput_; }
 
  private:
-  Link to_destination_;
-  Link to_source_;
+  std::vector<Flow*> streams_;
+  Flow* back_;
+  BitRate goodput_;
+  BitRate return_goodput_;
+};
+
+// A network of one full-duplex link between two hosts with a migration's channel over it: what
+// the `link:` section describes, and what model tests build.
+class PointToPoint {
+ public:
+  PointToPoint(sim::Simulation& sim, const LinkParams& link, const TcpParams& tcp = {},
+               int streams = 1);
+  Network& network() { return net_; }
+  Channel& channel() { return channel_; }
+
+ private:
+  Network net_;
+  Network::LinkId forward_, back_;
+  Channel channel_;
 };
 
 }  // namespace migsim::net

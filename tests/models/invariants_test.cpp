@@ -103,8 +103,8 @@ struct Rig {
   Rig(vm::GuestActivity& activity, const char* hypervisor)
       : memory(params(), 1, 0),
         guest(memory, activity),
-        channel(sim, net::LinkParams{}),
-        ctx{sim, guest, channel, host::hypervisor_presets().find(hypervisor)->defaults} {}
+        path(sim, net::LinkParams{}),
+        ctx{sim, guest, path.channel(), host::hypervisor_presets().find(hypervisor)->defaults} {}
   static vm::VmParams params() {
     vm::VmParams vp;
     vp.memory = sim::Bytes{64 << 20};
@@ -113,7 +113,7 @@ struct Rig {
   sim::Simulation sim;
   vm::GuestMemory memory;
   vm::Guest guest;
-  net::Channel channel;
+  net::PointToPoint path;
   migration::MigrationContext ctx;
   migration::MigrationReport report;
 };

@@ -18,6 +18,12 @@ TEST_CASE("the fuzz dictionary names every declared scenario key", "[fuzz]") {
   sim::for_each_param(vm, add);
   net::LinkParams link;
   sim::for_each_param(link, add);
+  net::TcpParams tcp;
+  sim::for_each_param(tcp, add);
+  net::ConnectionParams connection;
+  sim::for_each_param(connection, add);
+  for (const char* k : {"hosts", "switches", "links", "between"}) keys.insert(k);
+  for (auto name : net::link_presets().names()) keys.insert(std::string(name));
   host::HostParams h;
   sim::for_each_param(h, add);
   for (const auto& w : workloads::workloads().entries()) {

@@ -1,0 +1,302 @@
+#include "models/network/network.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <utility>
+
+namespace migsim::net {
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+}  // namespace
+
+// --- Flow ---
+
+void Flow::push(Bytes bytes, BitRate cap, Duration delay, Callback done, void* context) {
+  queue_.push_back(Transfer{bytes.count(), cap, delay, done, context});
+  // Inside a done callback the flow picks its next transfer once the callback returns.
+  if (queue_.size() == 1 && !in_done_ && !delaying_) start_head();
+}
+
+double Flow::limit() const {
+  double l = steady_bps_;
+  if (!queue_.empty() && queue_.front().cap.bps() > 0)
+    l = std::min(l, static_cast<double>(queue_.front().cap.bps()));
+  if (in_slow_start_) l = std::min(l, cwnd_ * 8e9 / static_cast<double>(rtt().count_ns()));
+  return l;
+}
+
+double Flow::remaining_now() const {
+  const Duration since = net_->sim_.now() - last_update_;
+  return std::max(0.0, remaining_ - rate_ * static_cast<double>(since.count_ns()) / 8e9);
+}
+
+void Flow::schedule_finish() {
+  sim::Simulation& sim = net_->sim_;
+  if (have_finish_) sim.cancel(finish_event_);
+  have_finish_ = false;
+  if (rate_ <= 0.0) return;  // starved: re-sharing reschedules it
+  std::int64_t ns = 0;
+  const double whole = std::floor(remaining_);
+  if (whole == remaining_ && rate_ == std::floor(rate_) && rate_ < 9e18) {
+    // Exact integer arithmetic, as BitRate::time_for: the one-flow case matches it to the ns.
+    const auto bps = static_cast<__int128>(rate_);
+    const __int128 num = static_cast<__int128>(static_cast<std::int64_t>(whole)) * 8 * 1000000000;
+    const __int128 q = (num + bps - 1) / bps;
+    ns = q >= Duration::max().count_ns() ? Duration::max().count_ns() - 1
+                                         : static_cast<std::int64_t>(q);
+  } else {
+    const double t = std::ceil(remaining_ * 8e9 / rate_);
+    ns = t >= 9e18 ? Duration::max().count_ns() - 1 : static_cast<std::int64_t>(t);
+  }
+  const Duration at =
+      sim.now() + Duration::ns(std::min(ns, Duration::max().count_ns() - sim.now().count_ns() - 1));
+  finish_event_ = sim.schedule(at, sim::Band::kNormal, &Flow::on_finish, this);
+  have_finish_ = true;
+}
+
+void Flow::start_head() {
+  sim::Simulation& sim = net_->sim_;
+  Transfer& t = queue_.front();
+  if (t.delay.count_ns() > 0) {
+    if (sending_) stop_sending();
+    delaying_ = true;
+    sim.schedule(sim.now() + std::exchange(t.delay, Duration{}), sim::Band::kNormal,
+                 &Flow::on_delay_over, this);
+    return;
+  }
+  remaining_ = static_cast<double>(t.bytes);
+  last_update_ = sim.now();
+  if (t.bytes == 0) {
+    if (sending_) stop_sending();
+    finish_event_ = sim.schedule(sim.now(), sim::Band::kNormal, &Flow::on_finish, this);
+    have_finish_ = true;
+    return;
+  }
+  if (!sending_) {
+    const Duration rtt_now = rtt();
+    if (tcp_.slow_start && rtt_now.count_ns() > 0) {
+      const bool restart =
+          !ever_sent_ || (tcp_.restart_after_idle && sim.now() - idle_since_ >= rto(tcp_, rtt_now));
+      if (restart) {
+        cwnd_ = static_cast<double>(tcp_.initial_window.count());
+        in_slow_start_ = cwnd_ * 8e9 / static_cast<double>(rtt_now.count_ns()) < steady_bps_;
+        if (in_slow_start_) ++slow_starts_;
+      }
+      if (in_slow_start_ && !have_grow_) {
+        grow_event_ = sim.schedule(sim.now() + rtt_now, sim::Band::kNormal, &Flow::on_grow, this);
+        have_grow_ = true;
+      }
+    }
+    ever_sent_ = true;
+    net_->join(*this);
+    net_->reshare(route_, this);
+  } else if (limit() != rate_limit_) {
+    net_->reshare(route_, this);
+  } else {
+    schedule_finish();
+  }
+}
+
+void Flow::stop_sending() {
+  sim::Simulation& sim = net_->sim_;
+  if (have_finish_) sim.cancel(finish_event_);
+  have_finish_ = false;
+  if (have_grow_) sim.cancel(grow_event_);
+  have_grow_ = false;
+  idle_since_ = sim.now();
+  net_->leave(*this);
+  rate_ = 0.0;
+  net_->reshare(route_, nullptr);
+}
+
+void Flow::on_finish(void* self) {
+  auto* f = static_cast<Flow*>(self);
+  f->have_finish_ = false;
+  const Transfer t = f->queue_.front();
+  f->queue_.pop_front();
+  f->remaining_ = 0.0;
+  f->bytes_sent_ += t.bytes;
+  for (const auto l : f->route_) f->net_->links_[l].bytes += t.bytes;
+  if (t.done != nullptr) {
+    f->in_done_ = true;
+    t.done(t.context);
+    f->in_done_ = false;
+  }
+  if (!f->queue_.empty())
+    f->start_head();
+  else if (f->sending_)
+    f->stop_sending();
+}
+
+void Flow::on_delay_over(void* self) {
+  auto* f = static_cast<Flow*>(self);
+  f->delaying_ = false;
+  f->start_head();
+}
+
+void Flow::on_grow(void* self) {
+  auto* f = static_cast<Flow*>(self);
+  f->have_grow_ = false;
+  if (!f->sending_ || !f->in_slow_start_) return;
+  const double rtt_ns = static_cast<double>(f->rtt().count_ns());
+  if (f->rate_ < f->cwnd_ * 8e9 / rtt_ns * (1.0 - 1e-9)) {
+    f->in_slow_start_ = false;  // limited elsewhere (its share, a cap): the window no longer binds
+  } else {
+    f->cwnd_ *= 2.0;
+    if (f->cwnd_ * 8e9 / rtt_ns >= f->steady_bps_) {
+      f->in_slow_start_ = false;
+    } else {
+      f->grow_event_ =
+          f->net_->sim_.schedule(f->net_->sim_.now() + f->rtt(), sim::Band::kNormal, &on_grow, f);
+      f->have_grow_ = true;
+    }
+  }
+  if (f->limit() != f->rate_limit_) f->net_->reshare(f->route_, nullptr);
+}
+
+// --- Network ---
+
+Network::LinkId Network::add_link(BitRate goodput, Duration latency, double loss,
+                                  std::string name) {
+  LinkState l;
+  l.capacity = static_cast<double>(goodput.bps());
+  l.latency = latency;
+  l.loss = loss;
+  l.name = std::move(name);
+  links_.push_back(std::move(l));
+  return static_cast<LinkId>(links_.size() - 1);
+}
+
+Flow& Network::open_flow(const std::vector<LinkId>& route, const TcpParams& tcp) {
+  if (route.empty()) throw std::logic_error("a flow needs at least one link");
+  Flow& f = flows_.emplace_back();
+  f.net_ = this;
+  f.route_ = route;
+  f.tcp_ = tcp;
+  double keep = 1.0;
+  double narrowest = kInf;
+  for (const auto l : route) {
+    f.latency_ += links_.at(l).latency;
+    keep *= 1.0 - links_[l].loss;
+    narrowest = std::min(narrowest, links_[l].capacity);
+  }
+  const double loss = 1.0 - keep;
+  f.steady_bps_ = std::min(window_limit_bps(tcp.window, f.rtt()),
+                           mathis_limit_bps(tcp.mss, f.rtt(), loss, tcp.mathis_constant));
+  f.nominal_bps_ = std::min(f.steady_bps_, narrowest);
+  return f;
+}
+
+double Network::link_load_bps(LinkId l) const {
+  double sum = 0.0;
+  for (const Flow* f : links_[l].sending) sum += f->rate_;
+  return sum;
+}
+
+void Network::join(Flow& f) {
+  for (const auto l : f.route_) links_[l].sending.push_back(&f);
+  f.sending_ = true;
+  f.rate_ = 0.0;
+}
+
+void Network::leave(Flow& f) {
+  for (const auto l : f.route_) {
+    auto& s = links_[l].sending;
+    const auto it = std::find(s.begin(), s.end(), &f);
+    *it = s.back();
+    s.pop_back();
+  }
+  f.sending_ = false;
+}
+
+void Network::reshare(const std::vector<LinkId>& route, Flow* started) {
+  ++reshares_;
+  ++epoch_;
+  comp_links_.clear();
+  comp_flows_.clear();
+  // The connected component: links reachable from `route` through flows that are sending.
+  for (const auto l : route) {
+    if (links_[l].mark == epoch_) continue;
+    links_[l].mark = epoch_;
+    comp_links_.push_back(l);
+  }
+  for (std::size_t i = 0; i < comp_links_.size(); ++i) {
+    for (Flow* f : links_[comp_links_[i]].sending) {
+      if (f->mark_ == epoch_) continue;
+      f->mark_ = epoch_;
+      comp_flows_.push_back(f);
+      for (const auto l2 : f->route_) {
+        if (links_[l2].mark == epoch_) continue;
+        links_[l2].mark = epoch_;
+        comp_links_.push_back(l2);
+      }
+    }
+  }
+  if (comp_flows_.empty()) return;
+
+  // Progressive filling: raise every unfrozen flow's rate together; a flow freezes when it
+  // reaches its own limit (cap, window, loss, slow start) or a link it crosses is full.
+  for (const auto l : comp_links_) {
+    links_[l].remaining = links_[l].capacity;
+    links_[l].unfrozen = 0;
+  }
+  for (Flow* f : comp_flows_) {
+    f->frozen_ = false;
+    f->new_rate_ = f->limit();  // its own limit until frozen
+    for (const auto l : f->route_) ++links_[l].unfrozen;
+  }
+  const auto fix = [&](Flow* f, double rate) {
+    f->frozen_ = true;
+    f->rate_limit_ = f->new_rate_;
+    f->new_rate_ = rate;
+    for (const auto l : f->route_) {
+      links_[l].remaining = std::max(0.0, links_[l].remaining - rate);
+      --links_[l].unfrozen;
+    }
+  };
+  std::size_t left = comp_flows_.size();
+  while (left > 0) {
+    double share = kInf;
+    LinkId bottleneck = 0;
+    for (const auto l : comp_links_) {
+      const LinkState& s = links_[l];
+      if (s.unfrozen == 0) continue;
+      const double each = s.remaining / s.unfrozen;
+      if (each < share) {
+        share = each;
+        bottleneck = l;
+      }
+    }
+    Flow* lowest = nullptr;
+    for (Flow* f : comp_flows_)
+      if (!f->frozen_ && (lowest == nullptr || f->new_rate_ < lowest->new_rate_)) lowest = f;
+    if (lowest->new_rate_ <= share) {
+      fix(lowest, lowest->new_rate_);
+      --left;
+    } else {
+      for (Flow* f : links_[bottleneck].sending) {
+        if (f->frozen_) continue;
+        fix(f, share);
+        --left;
+      }
+    }
+  }
+
+  const Duration now = sim_.now();
+  for (Flow* f : comp_flows_) {
+    const bool changed = f->new_rate_ != f->rate_;
+    if (changed) {
+      ++rate_changes_;
+      if (!f->in_done_) {
+        f->remaining_ = f->remaining_now();
+        f->last_update_ = now;
+      }
+      f->rate_ = f->new_rate_;
+    }
+    if ((changed || f == started) && !f->in_done_) f->schedule_finish();
+  }
+}
+
+}  // namespace migsim::net

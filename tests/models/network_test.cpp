@@ -1,0 +1,283 @@
+// The flow network against hand-computed max-min shares and finish times, the TCP limits against
+// their formulas, and streams and topologies through whole migrations.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <vector>
+
+#include "models/network/link.h"
+#include "models/network/network.h"
+#include "models/network/topology.h"
+#include "tests/support.h"
+
+using namespace migsim;
+using sim::BitRate;
+using sim::Bytes;
+using sim::Duration;
+
+namespace {
+
+// TCP that never limits: huge window, no slow start, no loss. The tests of sharing use it.
+net::TcpParams fluid() {
+  net::TcpParams t;
+  t.slow_start = false;
+  t.window = Bytes{std::int64_t{1} << 32};
+  return t;
+}
+
+BitRate mbps(std::int64_t m) {
+  return BitRate::bits_per_second(m * 1000000);
+}
+
+// Records when each transfer's last byte left.
+struct Finish {
+  sim::Simulation* sim;
+  double at = -1;
+  static void done(void* self) {
+    auto* f = static_cast<Finish*>(self);
+    f->at = f->sim->now().seconds();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("two flows on one link share it equally, and the survivor speeds up", "[network]") {
+  sim::Simulation sim;
+  net::Network net(sim);
+  const auto l = net.add_link(mbps(100), Duration{}, 0.0, "l");
+  net::Flow& a = net.open_flow({l}, fluid());
+  net::Flow& b = net.open_flow({l}, fluid());
+  Finish fa{&sim}, fb{&sim};
+  // a: 25 MB, b: 12.5 MB, both from t = 0 on 100 Mbit/s = 12.5 MB/s.
+  a.push(Bytes{25000000}, BitRate{}, Duration{}, &Finish::done, &fa);
+  b.push(Bytes{12500000}, BitRate{}, Duration{}, &Finish::done, &fb);
+  sim.run_until(Duration::ms(500));
+  CHECK(a.rate_bps() == Approx(50e6));
+  CHECK(b.rate_bps() == Approx(50e6));
+  sim.run();
+  // b: 12.5 MB at 6.25 MB/s = 2 s. a then has 12.5 MB left at 12.5 MB/s: 1 s more.
+  CHECK(fb.at == Approx(2.0).epsilon(1e-9));
+  CHECK(fa.at == Approx(3.0).epsilon(1e-9));
+  CHECK(net.link_bytes(l).count() == 37500000);
+}
+
+TEST_CASE("a flow bottlenecked elsewhere leaves the rest of a shared link to the other",
+          "[network]") {
+  sim::Simulation sim;
+  net::Network net(sim);
+  const auto wide = net.add_link(mbps(100), Duration{}, 0.0, "wide");
+  const auto narrow = net.add_link(mbps(30), Duration{}, 0.0, "narrow");
+  net::Flow& through = net.open_flow({wide, narrow}, fluid());
+  net::Flow& local = net.open_flow({wide}, fluid());
+  through.push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  local.push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  sim.run_until(Duration::ms(1));
+  CHECK(through.rate_bps() == Approx(30e6));
+  CHECK(local.rate_bps() == Approx(70e6));
+  CHECK(net.link_load_bps(wide) == Approx(100e6));
+}
+
+TEST_CASE("a capped flow leaves room to others, and a cap change re-shares", "[network]") {
+  sim::Simulation sim;
+  net::Network net(sim);
+  const auto l = net.add_link(mbps(100), Duration{}, 0.0, "l");
+  net::Flow& capped = net.open_flow({l}, fluid());
+  net::Flow& free = net.open_flow({l}, fluid());
+  net::Flow& third = net.open_flow({l}, fluid());
+  // 20 Mbit/s cap for the first 2.5 MB (1 s), then no cap.
+  capped.push(Bytes{2500000}, mbps(20), Duration{}, nullptr, nullptr);
+  capped.push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  free.push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  third.push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  sim.run_until(Duration::ms(500));
+  CHECK(capped.rate_bps() == Approx(20e6));
+  CHECK(free.rate_bps() == Approx(40e6));
+  CHECK(third.rate_bps() == Approx(40e6));
+  sim.run_until(Duration::ms(1500));
+  CHECK(capped.rate_bps() == Approx(100e6 / 3));
+  CHECK(free.rate_bps() == Approx(100e6 / 3));
+}
+
+TEST_CASE("re-sharing touches only the flows that share links with the change", "[network]") {
+  sim::Simulation sim;
+  net::Network net(sim);
+  const auto l1 = net.add_link(mbps(100), Duration{}, 0.0, "l1");
+  const auto l2 = net.add_link(mbps(100), Duration{}, 0.0, "l2");
+  std::vector<net::Flow*> on_l2;
+  for (int i = 0; i < 10; ++i) {
+    on_l2.push_back(&net.open_flow({l2}, fluid()));
+    on_l2.back()->push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  }
+  net::Flow& a = net.open_flow({l1}, fluid());
+  net::Flow& b = net.open_flow({l1}, fluid());
+  a.push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  sim.run_until(Duration::ms(1));
+  const auto before = net.rate_changes();
+  b.push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  sim.run_until(Duration::ms(2));
+  CHECK(net.rate_changes() - before == 2);  // a halves, b starts; the ten on l2 untouched
+  for (net::Flow* f : on_l2) CHECK(f->rate_bps() == Approx(10e6));
+}
+
+TEST_CASE("a transfer's delay idles its flow and lets others use the link", "[network]") {
+  sim::Simulation sim;
+  net::Network net(sim);
+  const auto l = net.add_link(mbps(80), Duration{}, 0.0, "l");
+  net::Flow& a = net.open_flow({l}, fluid());
+  net::Flow& b = net.open_flow({l}, fluid());
+  Finish fa{&sim}, fb{&sim};
+  a.push(Bytes{10000000}, BitRate{}, Duration::s(1), &Finish::done, &fa);  // waits 1 s first
+  b.push(Bytes{10000000}, BitRate{}, Duration{}, &Finish::done, &fb);
+  sim.run();
+  // b alone for 1 s at 10 MB/s: done at 1 s. a then alone: 1 s + 1 s.
+  CHECK(fb.at == Approx(1.0));
+  CHECK(fa.at == Approx(2.0));
+}
+
+TEST_CASE("TCP limits follow their formulas", "[network][tcp]") {
+  // window / RTT: 4 MiB over 100 ms.
+  CHECK(net::window_limit_bps(Bytes{4 << 20}, Duration::ms(100)) ==
+        Approx(4.0 * 1048576 * 8 / 0.1));
+  // Mathis: MSS/RTT * C/sqrt(p). hypervisor-mechanics.md 4.3 lists 142 Mbit/s at 100 ms and
+  // 1e-6, and 90 Mbit/s at 50 ms and 1e-5, with C = 1.22.
+  CHECK(net::mathis_limit_bps(Bytes{1448}, Duration::ms(100), 1e-6, 1.22) ==
+        Approx(141.3e6).epsilon(0.01));
+  CHECK(net::mathis_limit_bps(Bytes{1448}, Duration::ms(50), 1e-5, 1.22) ==
+        Approx(89.4e6).epsilon(0.01));
+  CHECK(std::isinf(net::mathis_limit_bps(Bytes{1448}, Duration::ms(50), 0.0, 1.22)));
+  CHECK(net::rto(net::TcpParams{}, Duration::ms(10)) == Duration::ms(200));
+  CHECK(net::rto(net::TcpParams{}, Duration::ms(150)) == Duration::ms(300));
+}
+
+TEST_CASE("one TCP flow is held to window/RTT and to the loss limit", "[network][tcp]") {
+  sim::Simulation sim;
+  net::Network net(sim);
+  // 1 Gbit/s, 50 ms each way: RTT 100 ms.
+  const auto l = net.add_link(mbps(1000), Duration::ms(50), 0.0, "l");
+  net::TcpParams tcp;
+  tcp.slow_start = false;
+  net::Flow& f = net.open_flow({l}, tcp);
+  f.push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  sim.run_until(Duration::ms(1));
+  CHECK(f.rate_bps() == Approx(net::window_limit_bps(tcp.window, Duration::ms(100))));
+
+  const auto lossy = net.add_link(mbps(1000), Duration::ms(50), 1e-6, "lossy");
+  net::Flow& g = net.open_flow({lossy}, tcp);
+  g.push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  sim.run_until(Duration::ms(2));
+  CHECK(g.rate_bps() ==
+        Approx(net::mathis_limit_bps(tcp.mss, Duration::ms(100), 1e-6, tcp.mathis_constant)));
+}
+
+TEST_CASE("slow start moves one window per round trip, doubling, until the link binds",
+          "[network][tcp]") {
+  sim::Simulation sim;
+  net::Network net(sim);
+  // 100 Mbit/s, RTT 20 ms: the link holds 250,000 bytes per RTT. Windows 14480, 28960, 57920,
+  // 115840, 231680 stay below it (5 RTTs, 448,880 bytes), then the link binds.
+  const auto l = net.add_link(mbps(100), Duration::ms(10), 0.0, "l");
+  net::TcpParams tcp;
+  net::Flow& f = net.open_flow({l}, tcp);
+  Finish done{&sim};
+  f.push(Bytes{10000000}, BitRate{}, Duration{}, &Finish::done, &done);
+  sim.run_until(Duration::ms(10));
+  CHECK(f.rate_bps() == Approx(14480 * 8 / 0.020));
+  sim.run();
+  const double slow = 5 * 0.020;
+  const double expect = slow + (10000000.0 - 448880) / 12.5e6;
+  CHECK(done.at == Approx(expect).epsilon(1e-6));
+  CHECK(f.slow_starts() == 1);
+  // Idle for less than an RTO: no new slow start. Idle longer: the window closes again.
+  sim.run_until(sim.now() + Duration::ms(100));
+  f.push(Bytes{1000}, BitRate{}, Duration{}, nullptr, nullptr);
+  sim.run();
+  CHECK(f.slow_starts() == 1);
+  sim.run_until(sim.now() + Duration::ms(300));
+  f.push(Bytes{1000}, BitRate{}, Duration{}, nullptr, nullptr);
+  sim.run();
+  CHECK(f.slow_starts() == 2);
+}
+
+TEST_CASE("cancelled events do not run and reschedule moves them", "[network][sim]") {
+  sim::Simulation sim;
+  int ran = 0;
+  auto bump = [](void* p) { ++*static_cast<int*>(p); };
+  const auto a = sim.schedule(Duration::ms(5), sim::Band::kNormal, bump, &ran);
+  const auto b = sim.schedule(Duration::ms(6), sim::Band::kNormal, bump, &ran);
+  sim.cancel(a);
+  (void)sim.reschedule(b, Duration::ms(9), sim::Band::kNormal, bump, &ran);
+  sim.run_until(Duration::ms(8));
+  CHECK(ran == 0);
+  sim.run();
+  CHECK(ran == 1);
+  CHECK(sim.now() == Duration::ms(9));
+  CHECK(sim.events_processed() == 1);
+}
+
+TEST_CASE("topology routes take the lowest latency, then the fewest hops", "[network]") {
+  net::TopologySpec spec;
+  spec.hosts = {"a", "b"};
+  spec.switches = {"s1", "s2", "s3"};
+  net::LinkParams fast, slow;
+  fast.latency = Duration::us(10);
+  slow.latency = Duration::ms(5);
+  spec.links = {{"a", "s1", "", fast},  {"s1", "b", "", slow}, {"a", "s2", "", fast},
+                {"s2", "s3", "", fast}, {"s3", "b", "", fast}, {"b", "a", "", slow}};
+  const net::Topology t(spec);
+  const auto r = t.route("a", "b");
+  REQUIRE(r.size() == 3);  // a-s2-s3-b: 30 us beats 5.01 ms and the direct 5 ms link
+  CHECK(r[0].link == 2);
+  CHECK(r[0].forward);
+  CHECK(r[2].link == 4);
+  const auto back = t.route("b", "a");
+  REQUIRE(back.size() == 3);
+  CHECK(back[0].link == 4);
+  CHECK_FALSE(back[0].forward);
+  spec.links.pop_back();
+  spec.links[3].params.latency = Duration::us(4990);  // a-s1-b and a-s2-s3-b: 5.01 ms each
+  CHECK(net::Topology(spec).route("a", "b").size() == 2);
+  CHECK_THROWS_AS(net::Topology(net::TopologySpec{{"a", "a"}, {}, {}}), net::TopologyError);
+}
+
+TEST_CASE("over a 100 ms RTT path one stream is window-bound and 8 streams fill the link",
+          "[network][streams]") {
+  const std::string base =
+      "vm: {memory: 4GiB}\nworkload: {type: idle}\nhost: {hypervisor: qemu}\n"
+      "link: {preset: wan, loss: 0}\ntcp: {window: 4MiB}\n";
+  const auto rate = [&](int streams) {
+    const auto r = test::run_yaml(base +
+                                  "migration: {algorithm: pre_copy, max_bandwidth: 0bit/s, "
+                                  "streams: " +
+                                  std::to_string(streams) + "}\n");
+    const auto& round = r["rounds"][0];
+    return round["bytes"].get<double>() * 8 / round["duration_s"].get<double>();
+  };
+  const double window_rtt = 4.0 * 1048576 * 8 / 0.1;
+  const double one = rate(1);
+  CHECK(one <= window_rtt);
+  CHECK(one > 0.97 * window_rtt);  // slow start costs under a second of a 100 s pass
+  const double eight = rate(8);
+  CHECK(eight > 0.97 * 941.5e6);
+  CHECK(eight <= 941.5e6 * 1.0001);
+}
+
+TEST_CASE("migrations over a topology cross every link of the route", "[network]") {
+  const auto r = test::run_yaml(
+      "vm: {memory: 256MiB}\nworkload: {type: idle}\nhost: {hypervisor: xen-v2}\n"
+      "migration: {algorithm: pre_copy}\n"
+      "topology:\n"
+      "  hosts: [h1, h2]\n"
+      "  switches: [tor1, tor2]\n"
+      "  links:\n"
+      "    - {between: [h1, tor1], preset: 10gigabit}\n"
+      "    - {between: [tor1, tor2], bandwidth: 400Mbit/s, latency: 1ms}\n"
+      "    - {between: [tor2, h2], preset: 10gigabit}\n"
+      "source: h1\ndestination: h2\n");
+  const auto& m = r["metrics"];
+  // The 400 Mbit/s middle link binds: 256 MiB + framing at 376.6 Mbit/s goodput.
+  const double goodput = 400e6 * 0.9415;
+  const double wire = m["bytes_total"].get<double>() * 8;
+  CHECK(m["total_time_s"].get<double>() > wire / goodput);
+  CHECK(m["total_time_s"].get<double>() < wire / goodput * 1.02);
+  CHECK(r["scenario"]["topology"]["links"].size() == 3);
+  CHECK(r["scenario"]["source"] == "h1");
+}
