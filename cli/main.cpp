@@ -318,11 +318,23 @@ void list_scenario() {
       "    writes, a co-located job): any workload type, the same parameters\n"
       "  migration: algorithm and its parameters; a block named after an algorithm\n"
       "    (three_stage: {{dirty_page_overhead_bytes: 512}}) applies only when that one runs;\n"
-      "    compression: {{codec, level, threads, policy}} encodes pages for any algorithm\n"
+      "    compression: {{codec, level, threads, policy}} encodes pages for any algorithm;\n"
+      "    streams: TCP connections the pages are spread over (default 1)\n"
+      "  link: one full-duplex link from source to destination: preset (gigabit, 10gigabit,\n"
+      "    metro, wan; see list presets) and bandwidth, latency, efficiency, loss\n"
+      "  topology: instead of link: hosts: [names], switches: [names], links: a list of\n"
+      "    {{between: [node, node], preset, bandwidth, latency, efficiency, loss}}; routes are\n"
+      "    shortest paths by latency (fewest hops among equals); flows on a link share it\n"
+      "    max-min fairly\n"
+      "  source, destination: the topology hosts the VM leaves and reaches (default: the\n"
+      "    first two hosts)\n"
       "  sweep: mapping from section.key (vm.memory, migration.algorithm, ...) to a list of "
       "values\n"
       "\n  vm:\n");
   print_struct(vm::VmParams{});
+  fmt::print(
+      "\n  tcp (every TCP connection; throughput <= min(window/RTT, Mathis, fair share)):\n");
+  print_struct(net::TcpParams{});
 }
 
 int cmd_list(const std::vector<std::string>& args) {

@@ -106,8 +106,7 @@ std::unique_ptr<net::Channel> connect(const ScenarioPoint& point, net::Network& 
     back.push_back(
         network.add_link(point.link.goodput(), point.link.latency, point.link.loss, "link<"));
   }
-  return std::make_unique<net::Channel>(network, forward, back,
-                                        static_cast<int>(point.connection.streams), point.tcp);
+  return std::make_unique<net::Channel>(network, forward, back, point.connection, point.tcp);
 }
 
 RunResult simulate(const ScenarioPoint& point, std::int64_t replicate) {

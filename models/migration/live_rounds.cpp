@@ -50,6 +50,7 @@ sim::Task<StopReason> run_live_rounds(MigrationSession& s, const LiveCopyParams&
       const Batch b = s.take_batch(p.skip_redirtied);
       if (b.pages > 0 || b.hashed > 0) co_await s.transmit(b, p.max_bandwidth);
     }
+    co_await s.drain();  // several streams: the round ends when its last batch has left
     StopReason reason = stop.after_round(s.round(), report.pages_sent, guest_pages);
     if (reason == StopReason::kNone) reason = stop.guard(s.round(), s.elapsed(), s.pending_pages());
     s.close_round();

@@ -21,6 +21,7 @@ MigrationSession::MigrationSession(MigrationContext& ctx, const StreamFormat& fo
       page_size_(ctx.guest.memory().page_size()),
       pending_(ctx.guest.memory().pages()),
       start_(ctx.sim.now()),
+      window_start_(ctx.sim.now()),
       guest_time_at_start_(ctx.guest.guest_time()),
       landed_(ctx.sim) {
   streams_.resize(ctx.channel.streams());
@@ -183,6 +184,9 @@ Batch MigrationSession::take_batch(bool skip_redirtied, std::uint64_t limit) {
   vm::GuestMemory& mem = memory();
   Batch b;
   if (limit == 0) limit = static_cast<std::uint64_t>(format_.batch_pages);
+  // Several streams: pages are dealt in packets, so the last pages of a round spread evenly.
+  if (streams_.size() > 1)
+    limit = std::min(limit, static_cast<std::uint64_t>(ctx_.channel.packet_pages()));
   limit = std::min<std::uint64_t>(
       limit, static_cast<std::uint64_t>(std::max<std::int64_t>(
                  1, sim::limits::kMaxBatchPayload.count() / page_size_.count())));
@@ -390,10 +394,23 @@ void MigrationSession::departed(void* stream) {
   InFlight f = std::move(st.leaving.front());
   st.leaving.pop_front();
   const Duration took = s.now() - f.queued_at;
-  if (took.count_ns() > 0)
-    st.last_bps = static_cast<double>(f.bytes.count()) * 8e9 / static_cast<double>(took.count_ns());
-  s.measured_bps_ = 0.0;
-  for (const Stream& other : s.streams_) s.measured_bps_ += other.last_bps;
+  if (s.streams_.size() == 1) {
+    // One stream: the rate of its latest batch.
+    if (took.count_ns() > 0)
+      s.measured_bps_ =
+          static_cast<double>(f.bytes.count()) * 8e9 / static_cast<double>(took.count_ns());
+  } else {
+    // Several: the bytes all streams sent over a window of at least 100 ms (QEMU measures its
+    // bandwidth over each iteration of at least BUFFER_DELAY = 100 ms).
+    s.window_bytes_ += f.bytes.count();
+    const Duration span = s.now() - s.window_start_;
+    if (span >= Duration::ms(100)) {
+      s.measured_bps_ =
+          static_cast<double>(s.window_bytes_) * 8e9 / static_cast<double>(span.count_ns());
+      s.window_bytes_ = 0;
+      s.window_start_ = s.now();
+    }
+  }
   const std::uint64_t ticket = f.ticket;
   if (f.has_pages) {
     // The pages land one latency after the last byte leaves; a stream's batches arrive in order.
@@ -510,6 +527,7 @@ sim::Task<void> MigrationSession::final_copy(bool fetch_log) {
     const Batch b = take_batch(/*skip_redirtied=*/false);
     co_await transmit(b);
   }
+  co_await drain();  // several streams: the copy ends when the last packet has left
   close_round();
   report_.downtime_final_copy = now() - start;
 }

@@ -253,7 +253,6 @@ class MigrationSession {
     net::Flow* flow = nullptr;
     std::deque<InFlight> leaving;
     std::deque<InFlight> landing;
-    double last_bps = 0.0;  // achieved rate of its latest batch
   };
   static void departed(void* stream);
   static void arrive_front(void* stream);
@@ -272,7 +271,9 @@ class MigrationSession {
   Bytes page_size_;
   sim::Bitmap pending_;
   std::uint64_t pending_count_ = 0;
-  Duration start_;  // simulated time when the migration began
+  Duration start_;         // simulated time when the migration began
+  Duration window_start_;  // several streams: the bandwidth measurement window
+  std::int64_t window_bytes_ = 0;
   std::uint64_t cursor_ = 0;
   vm::LogFetch last_fetch_;
   double measured_bps_ = 0.0;

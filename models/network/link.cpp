@@ -30,8 +30,10 @@ const sim::Registry<LinkPreset>& link_presets() {
   return presets;
 }
 
-Channel::Channel(Network& net, const Route& forward, const Route& back, int streams,
-                 const TcpParams& tcp) {
+Channel::Channel(Network& net, const Route& forward, const Route& back,
+                 const ConnectionParams& connection, const TcpParams& tcp)
+    : packet_pages_(connection.packet_pages) {
+  const auto streams = static_cast<int>(connection.streams);
   double per_stream = 0.0;
   double narrowest = 0.0;
   for (int i = 0; i < streams; ++i) {
@@ -55,10 +57,10 @@ Network::LinkId add(Network& net, const LinkParams& link, const char* name) {
 }  // namespace
 
 PointToPoint::PointToPoint(sim::Simulation& sim, const LinkParams& link, const TcpParams& tcp,
-                           int streams)
+                           const ConnectionParams& connection)
     : net_(sim),
       forward_(add(net_, link, "link>")),
       back_(add(net_, link, "link<")),
-      channel_(net_, {forward_}, {back_}, streams, tcp) {}
+      channel_(net_, {forward_}, {back_}, connection, tcp) {}
 
 }  // namespace migsim::net

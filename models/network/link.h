@@ -58,6 +58,7 @@ struct LinkParams {
 // How a migration uses the network: `migration.streams`.
 struct ConnectionParams {
   std::int64_t streams = 1;
+  std::int64_t packet_pages = 128;
 
   template <class V>
   void visit(V& v) {
@@ -67,6 +68,12 @@ struct ConnectionParams {
           .at_least(1)
           .at_most(64)
           .counting("connections"));
+    v(sim::param("packet_pages", packet_pages,
+                 "with several streams, pages per packet dealt to a stream (QEMU multifd: "
+                 "MULTIFD_PACKET_SIZE 512 KiB = 128 pages); one stream sends whole batches")
+          .at_least(1)
+          .at_most(sim::limits::kMaxBatchPages)
+          .counting("pages"));
   }
 };
 
@@ -83,9 +90,12 @@ const sim::Registry<LinkPreset>& link_presets();
 class Channel {
  public:
   using Route = std::vector<Network::LinkId>;
-  Channel(Network& net, const Route& forward, const Route& back, int streams, const TcpParams& tcp);
+  Channel(Network& net, const Route& forward, const Route& back, const ConnectionParams& connection,
+          const TcpParams& tcp);
 
   std::size_t streams() const { return streams_.size(); }
+  // Pages per packet when there are several streams.
+  std::int64_t packet_pages() const { return packet_pages_; }
   Flow& stream(std::size_t i) { return *streams_[i]; }
   Flow& to_destination() { return *streams_[0]; }
   Flow& to_source() { return *back_; }
@@ -103,6 +113,7 @@ class Channel {
   Flow* back_;
   BitRate goodput_;
   BitRate return_goodput_;
+  std::int64_t packet_pages_;
 };
 
 // A network of one full-duplex link between two hosts with a migration's channel over it: what
@@ -110,7 +121,7 @@ class Channel {
 class PointToPoint {
  public:
   PointToPoint(sim::Simulation& sim, const LinkParams& link, const TcpParams& tcp = {},
-               int streams = 1);
+               const ConnectionParams& connection = {});
   Network& network() { return net_; }
   Channel& channel() { return channel_; }
 

@@ -77,10 +77,20 @@ void Flow::start_head() {
   if (!sending_) {
     const Duration rtt_now = rtt();
     if (tcp_.slow_start && rtt_now.count_ns() > 0) {
-      const bool restart =
-          !ever_sent_ || (tcp_.restart_after_idle && sim.now() - idle_since_ >= rto(tcp_, rtt_now));
-      if (restart) {
-        cwnd_ = static_cast<double>(tcp_.initial_window.count());
+      const auto initial = static_cast<double>(tcp_.initial_window.count());
+      const Duration idle = sim.now() - idle_since_;
+      const Duration timeout = rto(tcp_, rtt_now);
+      double restart = -1;  // the window to slow-start from, if any
+      if (!ever_sent_) {
+        restart = initial;
+      } else if (tcp_.restart_after_idle && idle >= timeout) {
+        // Linux tcp_cwnd_restart: the window halves for every RTO idle, down to the initial one.
+        const std::int64_t halvings =
+            std::min<std::int64_t>(idle.count_ns() / timeout.count_ns(), 62);
+        restart = std::max(initial, cwnd_at_stop_ / std::ldexp(1.0, static_cast<int>(halvings)));
+      }
+      if (restart > 0) {
+        cwnd_ = restart;
         in_slow_start_ = cwnd_ * 8e9 / static_cast<double>(rtt_now.count_ns()) < steady_bps_;
         if (in_slow_start_) ++slow_starts_;
       }
@@ -106,6 +116,8 @@ void Flow::stop_sending() {
   if (have_grow_) sim.cancel(grow_event_);
   have_grow_ = false;
   idle_since_ = sim.now();
+  // The window it stops with: the slow-start window, or what its last rate kept in flight.
+  cwnd_at_stop_ = in_slow_start_ ? cwnd_ : rate_ * static_cast<double>(rtt().count_ns()) / 8e9;
   net_->leave(*this);
   rate_ = 0.0;
   net_->reshare(route_, nullptr);

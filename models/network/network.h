@@ -60,7 +60,8 @@ class Flow {
   // Transfers queued and not yet sent (the one in progress included).
   std::size_t queued() const { return queue_.size(); }
   bool idle() const { return queue_.empty(); }
-  // Times slow start began (the first send, and each restart after an idle RTO).
+  // Times slow start began (the first send, and each restart after an idle RTO: the window
+  // halves per RTO idle, down to the initial window).
   std::uint64_t slow_starts() const { return slow_starts_; }
   Bytes bytes_sent() const { return Bytes{bytes_sent_}; }
 
@@ -106,6 +107,7 @@ class Flow {
   bool in_slow_start_ = false;
   bool ever_sent_ = false;
   Duration idle_since_{};
+  double cwnd_at_stop_ = 0.0;  // bytes
   bool have_grow_ = false;
   sim::Simulation::EventId grow_event_ = 0;
   std::uint64_t slow_starts_ = 0;

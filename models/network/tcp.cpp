@@ -18,7 +18,7 @@ double mathis_limit_bps(Bytes mss, Duration rtt, double loss, double constant) {
 }
 
 Duration rto(const TcpParams& tcp, Duration rtt) {
-  return std::max(tcp.min_rto, rtt * 2);
+  return rtt + tcp.min_rto;
 }
 
 }  // namespace migsim::net

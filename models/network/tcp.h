@@ -43,10 +43,12 @@ struct TcpParams {
     v(sim::param("slow_start", slow_start,
                  "a new connection opens its window from initial_window, doubling every RTT"));
     v(sim::param("restart_after_idle", restart_after_idle,
-                 "slow start again after an idle period of at least one RTO (Linux "
-                 "tcp_slow_start_after_idle=1)"));
+                 "after an idle period the window halves once per RTO idle, down to "
+                 "initial_window, and slow start reopens it (Linux tcp_slow_start_after_idle=1, "
+                 "tcp_cwnd_restart)"));
     v(sim::param("min_rto", min_rto,
-                 "retransmission timeout floor (Linux 200 ms); RTO = max(min_rto, 2 RTT)")
+                 "retransmission timeout floor (Linux TCP_RTO_MIN 200 ms); with a steady RTT, "
+                 "RTO = RTT + min_rto (Linux: srtt + max(4 rttvar, rto_min))")
           .at_least(Duration::ms(1))
           .at_most(Duration::s(60)));
     v(sim::param("mathis_constant", mathis_constant,
@@ -61,7 +63,8 @@ struct TcpParams {
 double window_limit_bps(Bytes window, Duration rtt);
 // Mathis et al. 1997: MSS/RTT * C/sqrt(loss), bits per second (infinite without loss or RTT).
 double mathis_limit_bps(Bytes mss, Duration rtt, double loss, double constant);
-// The retransmission timeout the connection would have: max(min_rto, 2 RTT).
+// The retransmission timeout of a connection with a steady RTT: RTT + min_rto (Linux:
+// srtt + max(4 rttvar, rto_min)).
 Duration rto(const TcpParams& tcp, Duration rtt);
 
 }  // namespace migsim::net

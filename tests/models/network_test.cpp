@@ -144,8 +144,8 @@ TEST_CASE("TCP limits follow their formulas", "[network][tcp]") {
   CHECK(net::mathis_limit_bps(Bytes{1448}, Duration::ms(50), 1e-5, 1.22) ==
         Approx(89.4e6).epsilon(0.01));
   CHECK(std::isinf(net::mathis_limit_bps(Bytes{1448}, Duration::ms(50), 0.0, 1.22)));
-  CHECK(net::rto(net::TcpParams{}, Duration::ms(10)) == Duration::ms(200));
-  CHECK(net::rto(net::TcpParams{}, Duration::ms(150)) == Duration::ms(300));
+  CHECK(net::rto(net::TcpParams{}, Duration::ms(10)) == Duration::ms(210));
+  CHECK(net::rto(net::TcpParams{}, Duration::ms(150)) == Duration::ms(350));
 }
 
 TEST_CASE("one TCP flow is held to window/RTT and to the loss limit", "[network][tcp]") {
@@ -186,15 +186,25 @@ TEST_CASE("slow start moves one window per round trip, doubling, until the link 
   const double expect = slow + (10000000.0 - 448880) / 12.5e6;
   CHECK(done.at == Approx(expect).epsilon(1e-6));
   CHECK(f.slow_starts() == 1);
-  // Idle for less than an RTO: no new slow start. Idle longer: the window closes again.
+  // Idle for less than an RTO (20 + 200 ms): no new slow start, the link rate at once.
   sim.run_until(sim.now() + Duration::ms(100));
-  f.push(Bytes{1000}, BitRate{}, Duration{}, nullptr, nullptr);
+  f.push(Bytes{1000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  sim.run_until(sim.now() + Duration::ms(1));
+  CHECK(f.rate_bps() == Approx(100e6));
   sim.run();
   CHECK(f.slow_starts() == 1);
-  sim.run_until(sim.now() + Duration::ms(300));
-  f.push(Bytes{1000}, BitRate{}, Duration{}, nullptr, nullptr);
+  // Idle 3 RTOs: the 250,000-byte window halves three times (31,250 bytes), then slow start.
+  sim.run_until(sim.now() + Duration::ms(700));
+  f.push(Bytes{1000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  sim.run_until(sim.now() + Duration::ms(1));
+  CHECK(f.rate_bps() == Approx(31250 * 8 / 0.020));
   sim.run();
   CHECK(f.slow_starts() == 2);
+  // Idle 60 RTOs: back to the initial window.
+  sim.run_until(sim.now() + Duration::s(14));
+  f.push(Bytes{1000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  sim.run_until(sim.now() + Duration::ms(1));
+  CHECK(f.rate_bps() == Approx(14480 * 8 / 0.020));
 }
 
 TEST_CASE("cancelled events do not run and reschedule moves them", "[network][sim]") {
