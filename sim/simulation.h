@@ -176,6 +176,12 @@ class Simulation {
     return schedule(at, band, fn, context);
   }
 
+  // A Callback that resumes the coroutine whose address is `address` (for awaitables that hand
+  // a coroutine to a callback-based API).
+  static void resume_handle(void* address) {
+    std::coroutine_handle<>::from_address(address).resume();
+  }
+
   // Starts `process` at the current time (after events already scheduled for now).
   void spawn(Process process);
 
@@ -214,9 +220,6 @@ class Simulation {
     }
   };
 
-  static void resume_handle(void* address) {
-    std::coroutine_handle<>::from_address(address).resume();
-  }
   void process_finished(Process::Handle h) noexcept;
   void process_failed(std::exception_ptr e) noexcept;
   void step();

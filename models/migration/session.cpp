@@ -342,12 +342,11 @@ bool MigrationSession::streams_idle() const {
 }
 
 bool MigrationSession::in_flight() const {
-  for (const Stream& st : streams_)
-    if (!st.landing.empty())
-      return true;
-    else
-      for (const InFlight& f : st.leaving)
-        if (f.has_pages) return true;
+  for (const Stream& st : streams_) {
+    if (!st.landing.empty()) return true;
+    for (const InFlight& f : st.leaving)
+      if (f.has_pages) return true;
+  }
   return false;
 }
 

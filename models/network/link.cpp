@@ -33,18 +33,12 @@ const sim::Registry<LinkPreset>& link_presets() {
 Channel::Channel(Network& net, const Route& forward, const Route& back,
                  const ConnectionParams& connection, const TcpParams& tcp)
     : packet_pages_(connection.packet_pages) {
-  const auto streams = static_cast<int>(connection.streams);
-  double per_stream = 0.0;
-  double narrowest = 0.0;
-  for (int i = 0; i < streams; ++i) {
-    Flow& f = net.open_flow(forward, tcp);
-    streams_.push_back(&f);
-    per_stream = f.nominal_bps();
-  }
+  for (std::int64_t i = 0; i < connection.streams; ++i)
+    streams_.push_back(&net.open_flow(forward, tcp));
   back_ = &net.open_flow(back, tcp);
-  narrowest = net.link_capacity_bps(forward.front());
-  for (const auto l : forward) narrowest = std::min(narrowest, net.link_capacity_bps(l));
-  const double total = std::min(narrowest, per_stream * streams);
+  const Flow& one = *streams_.front();
+  const double total =
+      std::min(one.narrowest_bps(), one.steady_bps() * static_cast<double>(connection.streams));
   goodput_ = BitRate::bits_per_second(std::max<std::int64_t>(1, std::llround(total)));
   return_goodput_ =
       BitRate::bits_per_second(std::max<std::int64_t>(1, std::llround(back_->nominal_bps())));

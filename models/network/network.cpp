@@ -197,6 +197,7 @@ Flow& Network::open_flow(const std::vector<LinkId>& route, const TcpParams& tcp)
   const double loss = 1.0 - keep;
   f.steady_bps_ = std::min(window_limit_bps(tcp.window, f.rtt()),
                            mathis_limit_bps(tcp.mss, f.rtt(), loss, tcp.mathis_constant));
+  f.narrowest_bps_ = narrowest;
   f.nominal_bps_ = std::min(f.steady_bps_, narrowest);
   return f;
 }

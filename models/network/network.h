@@ -42,10 +42,9 @@ class Flow {
     BitRate cap;
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h) {
-      flow->push(bytes, cap, Duration{}, &resume, h.address());
+      flow->push(bytes, cap, Duration{}, &sim::Simulation::resume_handle, h.address());
     }
     void await_resume() const noexcept {}
-    static void resume(void* address) { std::coroutine_handle<>::from_address(address).resume(); }
   };
   Sent send(Bytes bytes, BitRate cap = BitRate{}) { return Sent{this, bytes, cap}; }
 
@@ -55,6 +54,9 @@ class Flow {
   // The rate the flow would reach alone once slow start is over: its route's narrowest link,
   // window/RTT and the Mathis limit. Bits per second.
   double nominal_bps() const { return nominal_bps_; }
+  // Its narrowest link's capacity, and its own TCP limit (min of window/RTT and Mathis).
+  double narrowest_bps() const { return narrowest_bps_; }
+  double steady_bps() const { return steady_bps_; }
   // Its current rate (0 while it sends nothing), bits per second.
   double rate_bps() const { return sending_ ? rate_ : 0.0; }
   // Transfers queued and not yet sent (the one in progress included).
@@ -91,6 +93,7 @@ class Flow {
   TcpParams tcp_;
   double steady_bps_ = 0.0;   // min(window/RTT, Mathis)
   double nominal_bps_ = 0.0;  // steady limit and the narrowest link
+  double narrowest_bps_ = 0.0;
   std::deque<Transfer> queue_;
   bool sending_ = false;      // the head transfer is on the wire and counted in link sharing
   bool in_done_ = false;      // inside a transfer's done callback: pushes only queue
