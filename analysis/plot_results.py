@@ -169,6 +169,15 @@ def main():
     prefix = args.out or os.path.join(where, "figure")
     panels = panels_from(args.manifest or os.path.join(where, "manifest.json"),
                          args.metrics.split(",") if args.metrics else None)
+    # A scenario with several VMs writes a record per VM and a batch record; panels of batch
+    # metrics (makespan_s, ...) plot the batch records, other panels the per-VM records.
+    batch_metrics = {d["name"] for d in json.load(open(args.manifest or os.path.join(
+        where, "manifest.json"))).get("metrics", []) if d.get("reported_by") == "batch"}
+    want_batch = all(p[0] in batch_metrics for p in panels)
+    records = [r for r in records if (r.get("record") == "batch") == want_batch]
+    if not records:
+        sys.exit(f"{args.results}: no {'batch' if want_batch else 'migration'} records for "
+                 "these metrics")
     scenarios = OrderedDict()
     for r in records:
         scenarios.setdefault(scenario_of(r), []).append(r)

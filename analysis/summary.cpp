@@ -6,6 +6,7 @@
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "models/migration/metrics.h"
 
@@ -35,11 +36,28 @@ const Estimate* PointSummary::find(std::string_view name) const {
 
 namespace {
 
-std::vector<const migration::MetricDecl*> table_metrics() {
-  std::vector<const migration::MetricDecl*> out;
+// What a summary needs of a declared metric, run or batch.
+struct Column {
+  std::string_view name, unit, label;
+  migration::MetricShow show;
+};
+
+std::vector<Column> table_metrics() {
+  std::vector<Column> out;
   for (const auto& d : migration::metric_decls())
-    if (d.show.table) out.push_back(&d);
+    if (d.show.table) out.push_back({d.name, d.unit, d.label, d.show});
+  for (const auto& d : migration::batch_metric_decls())
+    if (d.show.table) out.push_back({d.name, d.unit, d.label, d.show});
   return out;
+}
+
+// The VM a record describes, or "batch", or "" for a single migration.
+std::string vm_label(const Json& rec) {
+  if (rec.value("record", "") == "batch") return "batch";
+  if (!rec.contains("vm_index")) return {};
+  std::string label = rec["vm_index"].dump();
+  const std::string name = rec.value("vm_name", "");
+  return name.empty() ? label : label + " " + name;
 }
 
 }  // namespace
@@ -51,16 +69,17 @@ std::vector<PointSummary> summarize(const std::vector<Json>& records) {
     std::vector<std::vector<double>> values;  // per table metric
   };
   std::vector<Acc> groups;
-  std::map<std::pair<std::string, std::size_t>, std::size_t> index;
+  std::map<std::tuple<std::string, std::size_t, std::string>, std::size_t> index;
   for (const auto& rec : records) {
-    const auto key = std::make_pair(rec["scenario_file"].get<std::string>(),
-                                    rec["point_index"].get<std::size_t>());
+    const auto key = std::make_tuple(rec["scenario_file"].get<std::string>(),
+                                     rec["point_index"].get<std::size_t>(), vm_label(rec));
     auto [it, added] = index.emplace(key, groups.size());
     if (added) {
       Acc a;
       const std::string name = rec["scenario_name"].get<std::string>();
-      a.s.scenario = name.empty() ? key.first : name;
-      a.s.point_index = key.second;
+      a.s.scenario = name.empty() ? std::get<0>(key) : name;
+      a.s.point_index = std::get<1>(key);
+      a.s.vm = std::get<2>(key);
       for (const auto& [k, v] : rec["point"].items())
         a.s.point += (a.s.point.empty() ? "" : " ") + k + "=" + v.get<std::string>();
       a.values.resize(columns.size());
@@ -69,7 +88,7 @@ std::vector<PointSummary> summarize(const std::vector<Json>& records) {
     Acc& a = groups[it->second];
     const Json& m = rec["metrics"];
     for (std::size_t c = 0; c < columns.size(); ++c) {
-      const auto f = m.find(std::string(columns[c]->name));
+      const auto f = m.find(std::string(columns[c].name));
       if (f != m.end() && f->is_number()) a.values[c].push_back(f->get<double>());
     }
   }
@@ -77,7 +96,7 @@ std::vector<PointSummary> summarize(const std::vector<Json>& records) {
   for (auto& a : groups) {
     for (std::size_t c = 0; c < columns.size(); ++c)
       if (!a.values[c].empty())
-        a.s.metrics.emplace_back(std::string(columns[c]->name), estimate(a.values[c]));
+        a.s.metrics.emplace_back(std::string(columns[c].name), estimate(a.values[c]));
     out.push_back(std::move(a.s));
   }
   return out;
@@ -86,15 +105,19 @@ std::vector<PointSummary> summarize(const std::vector<Json>& records) {
 std::string format_table(const std::vector<PointSummary>& rows) {
   // The table metrics some row reports (an algorithm-specific column appears only when a run of
   // that algorithm is in the table).
-  std::vector<const migration::MetricDecl*> columns;
-  for (const auto* d : table_metrics())
-    if (std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return r.find(d->name); }))
+  std::vector<Column> columns;
+  for (const Column& d : table_metrics())
+    if (std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return r.find(d.name); }))
       columns.push_back(d);
+  const bool vms =
+      std::any_of(rows.begin(), rows.end(), [](const auto& r) { return !r.vm.empty(); });
   // Cells first, then each column as wide as its widest cell.
-  std::vector<std::string> header{"point", "n"};
-  for (const auto* d : columns) {
-    const std::string_view unit = d->show.unit.empty() ? d->unit : d->show.unit;
-    std::string h(d->label);
+  std::vector<std::string> header{"point"};
+  if (vms) header.push_back("vm");
+  header.push_back("n");
+  for (const Column& d : columns) {
+    const std::string_view unit = d.show.unit.empty() ? d.unit : d.show.unit;
+    std::string h(d.label);
     if (unit != "count" && !unit.empty()) h += " [" + std::string(unit) + "]";
     header.push_back(std::move(h));
   }
@@ -102,11 +125,13 @@ std::string format_table(const std::vector<PointSummary>& rows) {
   for (const auto& r : rows) {
     std::size_t n = 0;
     for (const auto& [name, e] : r.metrics) n = std::max(n, e.n);
-    std::vector<std::string> line{r.point.empty() ? "-" : r.point, std::to_string(n)};
-    for (const auto* d : columns) {
-      const Estimate* e = r.find(d->name);
-      const double k = d->show.scale;
-      const int p = d->show.precision;
+    std::vector<std::string> line{r.point.empty() ? "-" : r.point};
+    if (vms) line.push_back(r.vm.empty() ? "-" : r.vm);
+    line.push_back(std::to_string(n));
+    for (const Column& d : columns) {
+      const Estimate* e = r.find(d.name);
+      const double k = d.show.scale;
+      const int p = d.show.precision;
       line.push_back(e ? fmt::format("{:.{}f} ± {:.{}f}", e->mean * k, p, e->half_width * k, p)
                        : std::string("-"));
     }
@@ -174,17 +199,23 @@ std::string to_csv(const std::vector<Json>& records) {
   }
   // Declared metrics in declaration order, whatever the first record reported; any other
   // metric (from an older record) after them in order of appearance.
-  const auto& decls = migration::metric_decls();
+  std::vector<std::string_view> declared;
+  for (const auto& d : migration::metric_decls()) declared.push_back(d.name);
+  for (const auto& d : migration::batch_metric_decls())
+    if (std::find(declared.begin(), declared.end(), d.name) == declared.end())
+      declared.push_back(d.name);
   const auto rank = [&](const std::string& name) {
-    const auto it = std::find_if(decls.begin(), decls.end(),
-                                 [&](const migration::MetricDecl& d) { return d.name == name; });
-    return static_cast<std::size_t>(it - decls.begin());
+    return static_cast<std::size_t>(std::find(declared.begin(), declared.end(), name) -
+                                    declared.begin());
   };
   std::stable_sort(metric_keys.begin(), metric_keys.end(),
                    [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  const bool vms = std::any_of(records.begin(), records.end(),
+                               [](const Json& r) { return r.contains("record"); });
   std::string out = "scenario_file,scenario_name,point_index";
   for (const auto& k : point_keys) out += "," + csv_field(Json(k));
   out += ",replicate,seed";
+  if (vms) out += ",record,vm_index,vm_name";
   for (const auto& k : metric_keys) out += "," + k;
   out += "\n";
   for (const auto& rec : records) {
@@ -193,6 +224,9 @@ std::string to_csv(const std::vector<Json>& records) {
     for (const auto& k : point_keys)
       out += "," + (rec["point"].contains(k) ? csv_field(rec["point"][k]) : "");
     out += "," + csv_field(rec["replicate"]) + "," + csv_field(rec["seed"]);
+    if (vms)
+      for (const char* k : {"record", "vm_index", "vm_name"})
+        out += "," + (rec.contains(k) ? csv_field(rec[k]) : "");
     for (const auto& k : metric_keys)
       out += "," + (rec["metrics"].contains(k) ? csv_field(rec["metrics"][k]) : "");
     out += "\n";
@@ -202,6 +236,12 @@ std::string to_csv(const std::vector<Json>& records) {
 
 Json metrics_json() {
   Json out = Json::array();
+  const auto show = [](const migration::MetricShow& s, std::string_view unit) {
+    return Json{{"unit", std::string(s.unit.empty() ? unit : s.unit)},
+                {"scale", s.scale},
+                {"table", s.table},
+                {"figure", s.figure}};
+  };
   for (const auto& d : migration::metric_decls()) {
     Json who = Json::array();
     for (auto a : d.algorithms) who.push_back(std::string(a));
@@ -210,11 +250,18 @@ Json metrics_json() {
                        {"label", std::string(d.label)},
                        {"help", std::string(d.help)},
                        {"reported_by", who.empty() ? Json("all") : who},
-                       {"show",
-                        {{"unit", std::string(d.show.unit.empty() ? d.unit : d.show.unit)},
-                         {"scale", d.show.scale},
-                         {"table", d.show.table},
-                         {"figure", d.show.figure}}}});
+                       {"show", show(d.show, d.unit)}});
+  }
+  // Batch metrics (a scenario with several VMs) not already declared for runs.
+  for (const auto& d : migration::batch_metric_decls()) {
+    if (std::any_of(out.begin(), out.end(), [&](const Json& m) { return m["name"] == d.name; }))
+      continue;
+    out.push_back(Json{{"name", std::string(d.name)},
+                       {"unit", std::string(d.unit)},
+                       {"label", std::string(d.label)},
+                       {"help", std::string(d.help)},
+                       {"reported_by", "batch"},
+                       {"show", show(d.show, d.unit)}});
   }
   return out;
 }

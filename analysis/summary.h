@@ -25,13 +25,17 @@ struct PointSummary {
   std::string scenario;  // name, or file when unnamed
   std::size_t point_index = 0;
   std::string point;  // "vm.memory=128MiB migration.algorithm=pre_copy"
+  // In a scenario with several VMs: "3" or "3 web" for one VM's records, "batch" for the batch
+  // records; empty otherwise.
+  std::string vm;
   // The summary-table metrics (MetricShow::table) the point's records report, by name.
   std::vector<std::pair<std::string, Estimate>> metrics;
   const Estimate* find(std::string_view name) const;
 };
 
-// One summary per (scenario file, point), in order of first appearance. The table's columns
-// are the metric declaration's table metrics, in declaration order.
+// One summary per (scenario file, point, VM or batch), in order of first appearance. The
+// table's columns are the declared table metrics (run metrics, then batch metrics), in
+// declaration order.
 std::vector<PointSummary> summarize(const std::vector<Json>& records);
 std::string format_table(const std::vector<PointSummary>& rows);
 // results.csv: one row per record, point keys and then metrics as columns, metrics in

@@ -199,8 +199,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   std::string jsonl;
   std::vector<scenarios::Json> records;
   for (auto& o : outputs) {
-    jsonl += o.line + "\n";
-    records.push_back(std::move(o.head));
+    jsonl += o.lines;
+    for (scenarios::Json& head : o.heads) records.push_back(std::move(head));
   }
   write_file(out / "results.jsonl", jsonl);
   write_file(out / "results.csv", analysis::to_csv(records));
@@ -225,8 +225,10 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
              manifest.dump(2, ' ', false, scenarios::Json::error_handler_t::replace) + "\n");
   if (!quiet) {
     fmt::print("{}", table);
-    fmt::print("{} runs in {:.2f} s wall time; results in {}/results.jsonl and results.csv\n",
-               records.size(), wall, out.string());
+    fmt::print(
+        "{} runs ({} records) in {:.2f} s wall time; results in {}/results.jsonl and "
+        "results.csv\n",
+        tasks.size(), records.size(), wall, out.string());
   }
   return 0;
 }
@@ -328,13 +330,28 @@ void list_scenario() {
       "    max-min fairly\n"
       "  source, destination: the topology hosts the VM leaves and reaches (default: the\n"
       "    first two hosts)\n"
-      "  sweep: mapping from section.key (vm.memory, migration.algorithm, ...) to a list of "
-      "values\n"
+      "  vms: several migrations in one simulation: a list of VMs, each a mapping with keys\n"
+      "    name, count (identical VMs, default 1), vm, workload, background, migration, host,\n"
+      "    storage, source, destination; an item's section replaces the top-level one of the\n"
+      "    same name (top-level sections are the defaults). Writes one record per VM\n"
+      "    (\"record\": \"vm\", vm_index, vm_name) and a batch record (\"record\": \"batch\":\n"
+      "    makespan_s, downtime_sum_s, downtime_max_s, ..., bytes per link)\n"
+      "  schedule: max_concurrent: migrations at once, in list order (0: all, 1: one after\n"
+      "    another)\n"
+      "  cross_traffic: a list of TCP transfers {{from, to, rate, start, duration, streams}}\n"
+      "    sharing the links (rate 0: greedy; duration 0: until the last migration ends)\n"
+      "  sweep: mapping from section.key (vm.memory, migration.algorithm, ...), "
+      "vms[i].section.key\n"
+      "    (one VM) or cross_traffic[i].key to a list of values\n"
       "\n  vm:\n");
   print_struct(vm::VmParams{});
   fmt::print(
       "\n  tcp (every TCP connection; throughput <= min(window/RTT, Mathis, fair share)):\n");
   print_struct(net::TcpParams{});
+  fmt::print("\n  schedule:\n");
+  print_struct(scenarios::ScheduleParams{});
+  fmt::print("\n  cross_traffic items:\n");
+  print_struct(scenarios::CrossTrafficParams{});
 }
 
 int cmd_list(const std::vector<std::string>& args) {

@@ -28,9 +28,9 @@ std::vector<RunOutput> run_all(const std::vector<RunTask>& tasks, unsigned jobs,
   const auto worker = [&] {
     for (std::size_t i = next++; i < tasks.size(); i = next++) {
       try {
-        const RunResult result = simulate(*tasks[i].point, tasks[i].replicate);
-        append_record_line(*tasks[i].point, tasks[i].replicate, result, results[i].line);
-        results[i].head = record_head(*tasks[i].point, tasks[i].replicate, result);
+        const PointResult result = simulate_point(*tasks[i].point, tasks[i].replicate);
+        append_point_lines(*tasks[i].point, tasks[i].replicate, result, results[i].lines);
+        results[i].heads = point_heads(*tasks[i].point, tasks[i].replicate, result);
       } catch (...) {
         errors[i] = std::current_exception();
       }

@@ -19,11 +19,12 @@ struct RunTask {
 // Every replicate of every point, points in order, replicates inside.
 std::vector<RunTask> plan_runs(const std::vector<ScenarioPoint>& points);
 
-// A finished run: its results.jsonl line, and the record without its bulky parts (resolved
-// scenario, rounds, workload facts) for summaries and CSV. Memory stays near the output size.
+// A finished run: its results.jsonl lines (one, or one per VM and a batch record; each ends
+// in a newline), and the records without their bulky parts (resolved scenario, rounds, workload
+// facts) for summaries and CSV. Memory stays near the output size.
 struct RunOutput {
-  std::string line;
-  Json head;
+  std::string lines;
+  std::vector<Json> heads;
 };
 
 // Runs the tasks with `jobs` threads. `progress(done, total)` is called from worker threads

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cassert>
+#include <functional>
+#include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -91,115 +94,278 @@ class JsonText {
 
 }  // namespace
 
-std::unique_ptr<net::Channel> connect(const ScenarioPoint& point, net::Network& network) {
-  net::Channel::Route forward, back;
-  if (point.topology) {
-    const net::Topology topology(*point.topology);
-    topology.build(network);
-    for (const auto& hop : topology.route(point.source, point.destination))
-      forward.push_back(net::Topology::directed(hop));
-    for (const auto& hop : topology.route(point.destination, point.source))
-      back.push_back(net::Topology::directed(hop));
-  } else {
-    forward.push_back(
-        network.add_link(point.link.goodput(), point.link.latency, point.link.loss, "link>"));
-    back.push_back(
-        network.add_link(point.link.goodput(), point.link.latency, point.link.loss, "link<"));
+namespace {
+
+// The scenario's network: its topology (or the one link between "source" and "destination"),
+// and routes between its hosts.
+class Wiring {
+ public:
+  Wiring(const ScenarioPoint& point, net::Network& network) {
+    if (point.topology) {
+      topology_.emplace(*point.topology);
+      topology_->build(network);
+    } else {
+      const net::LinkParams& l = point.link;
+      network.add_link(l.goodput(), l.latency, l.loss, "source>destination");
+      network.add_link(l.goodput(), l.latency, l.loss, "destination>source");
+    }
   }
-  return std::make_unique<net::Channel>(network, forward, back, point.connection, point.tcp);
+  net::Channel::Route route(const std::string& from, const std::string& to) const {
+    net::Channel::Route r;
+    if (!topology_) {
+      r.push_back(from == "source" ? 0 : 1);
+      return r;
+    }
+    for (const auto& hop : topology_->route(from, to)) r.push_back(net::Topology::directed(hop));
+    return r;
+  }
+
+ private:
+  std::optional<net::Topology> topology_;
+};
+
+// One VM's migration: its guest, workload, channel, storage and algorithm, ready to start.
+class VmRun {
+ public:
+  VmRun(const ScenarioPoint& point, std::int64_t replicate, sim::Simulation& sim,
+        net::Network& network, const Wiring& wiring)
+      : point_(point),
+        memory_(point.vm, static_cast<std::uint64_t>(point.seed),
+                static_cast<std::uint64_t>(replicate)),
+        activity_(make_activity(point, memory_, replicate)),
+        guest_(memory_, *activity_),
+        channel_(network, wiring.route(point.source, point.destination),
+                 wiring.route(point.destination, point.source), point.connection, point.tcp),
+        storage_(sim, point.storage),
+        ctx_{sim,
+             guest_,
+             channel_,
+             point.host,
+             point.compression,
+             &storage_,
+             static_cast<std::uint64_t>(point.seed),
+             static_cast<std::uint64_t>(replicate)},
+        algorithm_(migration::algorithms().find(point.algorithm)->make(*point.migration)) {
+    storage_.set_guest_load(activity_->disk_load());
+  }
+
+  // Starts the migration now; `on_end(context)` when it has ended.
+  void start(sim::Simulation::Callback on_end, void* context) {
+    guest_.begin_at(ctx_.sim.now());
+    ctx_.sim.spawn(algorithm_->run(ctx_, result_.report), on_end, context);
+  }
+  RunResult finish(std::uint64_t sim_events) {
+    result_.metrics = migration::measure(point_.algorithm, {result_.report, memory_, sim_events});
+    result_.facts = activity_->facts();
+    return std::move(result_);
+  }
+  const migration::MigrationReport& report() const { return result_.report; }
+
+ private:
+  // The workload, with the disk I/O it carries, and the background beside it.
+  static std::unique_ptr<vm::GuestActivity> make_activity(const ScenarioPoint& point,
+                                                          vm::GuestMemory& memory,
+                                                          std::int64_t replicate) {
+    const workloads::WorkloadContext wctx{memory.pages(), memory.page_size(),
+                                          static_cast<std::uint64_t>(point.seed),
+                                          static_cast<std::uint64_t>(replicate)};
+    const auto make = [](const std::string& type, const sim::ParamSet& params,
+                         const std::optional<workloads::DiskIoParams>& disk,
+                         const workloads::WorkloadContext& c) {
+      std::unique_ptr<vm::GuestActivity> a = workloads::workloads().find(type)->make(params, c);
+      if (disk)
+        a = std::make_unique<workloads::Together>(
+            std::move(a), std::make_unique<workloads::DiskIo>(*disk, c), std::string());
+      return a;
+    };
+    std::unique_ptr<vm::GuestActivity> activity =
+        make(point.workload_type, *point.workload, point.workload_disk, wctx);
+    if (point.background) {
+      workloads::WorkloadContext bctx = wctx;
+      bctx.section = "background";
+      activity = std::make_unique<workloads::Together>(
+          std::move(activity),
+          make(point.background_type, *point.background, point.background_disk, bctx));
+    }
+    activity->prepare(memory);
+    return activity;
+  }
+
+  const ScenarioPoint& point_;
+  vm::GuestMemory memory_;
+  std::unique_ptr<vm::GuestActivity> activity_;
+  vm::Guest guest_;
+  net::Channel channel_;
+  storage::Storage storage_;
+  migration::MigrationContext ctx_;
+  std::unique_ptr<migration::Algorithm> algorithm_;
+  RunResult result_;
+};
+
+// Starts the VMs' migrations in list order, at most `limit` at a time.
+class Scheduler {
+ public:
+  Scheduler(std::vector<std::unique_ptr<VmRun>>& vms, std::size_t limit, sim::Signal& all_done)
+      : vms_(vms), limit_(limit == 0 ? vms.size() : limit), all_done_(all_done) {}
+  void start() {
+    while (running_ < limit_ && next_ < vms_.size()) {
+      ++running_;
+      vms_[next_++]->start(&Scheduler::on_end, this);
+    }
+  }
+  bool done() const { return ended_ == vms_.size(); }
+
+ private:
+  static void on_end(void* self) {
+    auto* s = static_cast<Scheduler*>(self);
+    --s->running_;
+    ++s->ended_;
+    s->start();
+    if (s->done()) s->all_done_.notify();
+  }
+  std::vector<std::unique_ptr<VmRun>>& vms_;
+  std::size_t limit_;
+  sim::Signal& all_done_;
+  std::size_t next_ = 0, running_ = 0, ended_ = 0;
+};
+
+// A cross-traffic transfer: from `start`, for `duration` (or until every migration has ended),
+// each of its streams sends as fast as its share, TCP and its part of the rate cap allow.
+sim::Process cross_traffic(sim::Simulation& sim, std::vector<net::Flow*> flows,
+                           CrossTrafficParams params, const Scheduler& scheduler,
+                           sim::Signal& all_done) {
+  co_await sim.sleep_until(params.start);
+  if (params.duration.count_ns() == 0 && scheduler.done()) co_return;
+  const sim::BitRate cap =
+      sim::BitRate::bits_per_second(params.rate.bps() / static_cast<std::int64_t>(flows.size()));
+  // Enough bytes never to run out before it stops.
+  const sim::Bytes endless{std::int64_t{1} << 60};
+  for (net::Flow* f : flows) f->push(endless, cap, sim::Duration{}, nullptr, nullptr);
+  if (params.duration.count_ns() > 0)
+    co_await sim.sleep(params.duration);
+  else
+    co_await all_done.wait();
+  for (net::Flow* f : flows) f->stop();
 }
 
-RunResult simulate(const ScenarioPoint& point, std::int64_t replicate) {
-  const auto seed = static_cast<std::uint64_t>(point.seed);
-  const auto rep = static_cast<std::uint64_t>(replicate);
+}  // namespace
 
+PointResult simulate_point(const ScenarioPoint& point, std::int64_t replicate) {
   sim::Simulation sim;
-  vm::GuestMemory memory(point.vm, seed, rep);
-  const workloads::WorkloadContext wctx{memory.pages(), memory.page_size(), seed, rep};
-  // A section's workload, with the disk I/O it carries.
-  const auto make = [](const std::string& type, const sim::ParamSet& params,
-                       const std::optional<workloads::DiskIoParams>& disk,
-                       const workloads::WorkloadContext& c) {
-    std::unique_ptr<vm::GuestActivity> a = workloads::workloads().find(type)->make(params, c);
-    if (disk)
-      a = std::make_unique<workloads::Together>(
-          std::move(a), std::make_unique<workloads::DiskIo>(*disk, c), std::string());
-    return a;
-  };
-  std::unique_ptr<vm::GuestActivity> activity =
-      make(point.workload_type, *point.workload, point.workload_disk, wctx);
-  if (point.background) {
-    workloads::WorkloadContext bctx = wctx;
-    bctx.section = "background";
-    activity = std::make_unique<workloads::Together>(
-        std::move(activity),
-        make(point.background_type, *point.background, point.background_disk, bctx));
-  }
-  activity->prepare(memory);
-  vm::Guest guest(memory, *activity);
   net::Network network(sim);
-  const std::unique_ptr<net::Channel> channel_owner = connect(point, network);
-  net::Channel& channel = *channel_owner;
-  storage::Storage shared_storage(sim, point.storage);
-  shared_storage.set_guest_load(activity->disk_load());
-  migration::MigrationContext ctx{
-      sim, guest, channel, point.host, point.compression, &shared_storage, seed, rep};
-  auto algorithm = migration::algorithms().find(point.algorithm)->make(*point.migration);
+  const Wiring wiring(point, network);
+  std::vector<std::unique_ptr<VmRun>> vms;
+  if (point.is_batch())
+    for (const ScenarioPoint& vm : point.vms)
+      vms.push_back(std::make_unique<VmRun>(vm, replicate, sim, network, wiring));
+  else
+    vms.push_back(std::make_unique<VmRun>(point, replicate, sim, network, wiring));
 
-  RunResult result;
-  migration::MigrationReport& report = result.report;
-  sim.spawn(algorithm->run(ctx, report));
+  sim::Signal all_done(sim);
+  Scheduler scheduler(vms, static_cast<std::size_t>(point.schedule.max_concurrent), all_done);
+  std::vector<std::vector<net::Flow*>> cross_flows;
+  for (const CrossTraffic& t : point.cross_traffic) {
+    std::vector<net::Flow*> flows;
+    for (std::int64_t i = 0; i < t.params.streams; ++i)
+      flows.push_back(&network.open_flow(wiring.route(t.from, t.to), point.tcp));
+    cross_flows.push_back(flows);
+    sim.spawn(cross_traffic(sim, std::move(flows), t.params, scheduler, all_done));
+  }
+  scheduler.start();
   sim.run();
 
-  result.metrics = migration::measure(point.algorithm, {report, memory, sim.events_processed()});
-  result.facts = activity->facts();
+  PointResult result;
+  for (auto& vm : vms) result.vms.push_back(vm->finish(sim.events_processed()));
+  if (point.is_batch()) {
+    migration::BatchInputs in;
+    for (const RunResult& r : result.vms) in.reports.push_back(&r.report);
+    for (const auto& flows : cross_flows)
+      for (const net::Flow* f : flows) in.cross_traffic += f->bytes_sent();
+    in.sim_events = sim.events_processed();
+    result.batch_metrics = migration::measure_batch(in);
+    for (net::Network::LinkId l = 0; l < network.link_count(); ++l)
+      result.links.push_back({network.link_name(l), network.link_bytes(l).count()});
+  }
   return result;
 }
 
-void append_record_line(const ScenarioPoint& point, std::int64_t replicate, const RunResult& result,
-                        std::string& out) {
+RunResult simulate(const ScenarioPoint& point, std::int64_t replicate) {
+  if (point.is_batch()) throw std::logic_error("simulate: the point lists several VMs");
+  return std::move(simulate_point(point, replicate).vms.front());
+}
+
+namespace {
+
+// Which VM of a batch a record describes (null for a single migration).
+struct VmTag {
+  const ScenarioPoint* vm;  // its own point: the scenario the record embeds
+  std::size_t index;
+  const std::string* name;
+};
+
+const ScenarioPoint& run_point_of(const ScenarioPoint& point, const VmTag* tag) {
+  return tag ? *tag->vm : point;
+}
+
+// The fields every record starts with.
+template <class Key, class Value>
+void head_fields(const ScenarioPoint& point, std::int64_t replicate, Key&& key, Value&& value,
+                 const std::function<void()>& point_object) {
+  key("migsim_version");
+  value(Json(kVersion));
+  key("scenario_file");
+  value(Json(point.file));
+  key("scenario_name");
+  value(Json(point.name));
+  key("point_index");
+  value(Json(point.index));
+  key("point");
+  point_object();
+  key("replicate");
+  value(Json(replicate));
+  key("seed");
+  value(Json(point.seed));
+}
+
+void write_record(const ScenarioPoint& point, const VmTag* tag, std::int64_t replicate,
+                  const RunResult& result, std::string& out) {
+  const ScenarioPoint& run = run_point_of(point, tag);
   JsonText j(out);
   j.raw("{");
-  j.key("migsim_version", true);
-  j.value(kVersion);
-  j.key("scenario_file");
-  j.value(point.file);
-  j.key("scenario_name");
-  j.value(point.name);
-  j.key("point_index");
-  j.value(point.index);
-  j.key("point");
-  j.raw("{");
-  bool first = true;
-  for (const auto& [path, value] : point.sweep_values) {
-    j.escaped_key(path, std::exchange(first, false));
-    j.value(value);
+  bool first_key = true;
+  head_fields(
+      point, replicate, [&](std::string_view k) { j.key(k, std::exchange(first_key, false)); },
+      [&](const Json& v) { j.value(v); },
+      [&] {
+        j.raw("{");
+        bool first = true;
+        for (const auto& [path, value] : point.sweep_values) {
+          j.escaped_key(path, std::exchange(first, false));
+          j.value(value);
+        }
+        j.raw("}");
+      });
+  if (tag) {
+    j.key("record");
+    j.value("vm");
+    j.key("vm_index");
+    j.value(tag->index);
+    j.key("vm_name");
+    j.value(*tag->name);
   }
-  j.raw("}");
-  j.key("replicate");
-  j.value(replicate);
-  j.key("seed");
-  j.value(point.seed);
   j.key("scenario");
   // The cache is made when the point is expanded; a point changed afterwards must clear it.
-  assert(point.resolved_json.empty() || point.resolved_json == point.resolved().dump());
-  if (point.resolved_json.empty())
-    j.raw(point.resolved().dump());
+  assert(run.resolved_json.empty() || run.resolved_json == run.resolved().dump());
+  if (run.resolved_json.empty())
+    j.raw(run.resolved().dump());
   else
-    j.raw(point.resolved_json);
+    j.raw(run.resolved_json);
   j.key("metrics");
   j.raw("{");
-  first = true;
+  bool first = true;
   for (const auto& m : result.metrics) {
     j.key(m.name, std::exchange(first, false));
-    std::visit(
-        [&](const auto& x) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string_view>)
-            j.value(std::string(x));
-          else
-            j.value(x);
-        },
-        m.value);
+    j.value(metric_json(m.value));
   }
   j.raw("}");
   j.key("workload");
@@ -217,7 +383,7 @@ void append_record_line(const ScenarioPoint& point, std::int64_t replicate, cons
     if (!std::exchange(first, false)) j.raw(",");
     j.raw("{");
     bool first_field = true;
-    round_fields(point.algorithm, r, [&](std::string_view name, const auto& v) {
+    round_fields(run.algorithm, r, [&](std::string_view name, const auto& v) {
       j.key(name, std::exchange(first_field, false));
       j.value(v);
     });
@@ -226,32 +392,120 @@ void append_record_line(const ScenarioPoint& point, std::int64_t replicate, cons
   j.raw("]}");
 }
 
-Json record_head(const ScenarioPoint& point, std::int64_t replicate, const RunResult& result) {
-  Json metrics = Json::object();
-  for (const auto& m : result.metrics) metrics[std::string(m.name)] = metric_json(m.value);
-  return Json{
-      {"migsim_version", kVersion}, {"scenario_file", point.file},   {"scenario_name", point.name},
-      {"point_index", point.index}, {"point", point_json(point)},    {"replicate", replicate},
-      {"seed", point.seed},         {"metrics", std::move(metrics)},
-  };
+Json head_json(const ScenarioPoint& point, const VmTag* tag, std::int64_t replicate,
+               const std::vector<Metric>& metrics) {
+  Json record = Json::object();
+  std::string last;
+  head_fields(
+      point, replicate, [&](std::string_view k) { last = k; },
+      [&](const Json& v) { record[last] = v; }, [&] { record["point"] = point_json(point); });
+  if (tag) {
+    record["record"] = "vm";
+    record["vm_index"] = tag->index;
+    record["vm_name"] = *tag->name;
+  }
+  Json m = Json::object();
+  for (const auto& metric : metrics) m[std::string(metric.name)] = metric_json(metric.value);
+  record["metrics"] = std::move(m);
+  return record;
 }
 
-Json record_json(const ScenarioPoint& point, std::int64_t replicate, const RunResult& result) {
-  Json record = record_head(point, replicate, result);
+Json full_json(const ScenarioPoint& point, const VmTag* tag, std::int64_t replicate,
+               const RunResult& result) {
+  const ScenarioPoint& run = run_point_of(point, tag);
+  Json record = head_json(point, tag, replicate, result.metrics);
   Json metrics = std::move(record["metrics"]);
   record.erase("metrics");
-  record["scenario"] = point.resolved();
+  record["scenario"] = run.resolved();
   record["metrics"] = std::move(metrics);
   Json& facts = record["workload"] = Json::object();
   for (const auto& [name, value] : result.facts) facts[name] = value;
   Json& rounds = record["rounds"] = Json::array();
   for (const auto& r : result.report.rounds) {
     Json entry = Json::object();
-    round_fields(point.algorithm, r,
+    round_fields(run.algorithm, r,
                  [&](std::string_view name, const auto& v) { entry[std::string(name)] = v; });
     rounds.push_back(std::move(entry));
   }
   return record;
+}
+
+// The batch record: its head, the whole scenario, the batch metrics and the bytes per link.
+Json batch_json(const ScenarioPoint& point, std::int64_t replicate, const PointResult& result,
+                bool full) {
+  Json record = head_json(point, nullptr, replicate, result.batch_metrics);
+  Json metrics = std::move(record["metrics"]);
+  record.erase("metrics");
+  record["record"] = "batch";
+  if (full) record["scenario"] = point.resolved();
+  record["metrics"] = std::move(metrics);
+  if (full) {
+    Json links = Json::array();
+    for (const auto& l : result.links) links.push_back({{"name", l.name}, {"bytes", l.bytes}});
+    record["links"] = std::move(links);
+  }
+  return record;
+}
+
+std::vector<VmTag> tags(const ScenarioPoint& point) {
+  std::vector<VmTag> out;
+  for (std::size_t i = 0; i < point.vms.size(); ++i)
+    out.push_back({&point.vms[i], i, &point.vm_names[i]});
+  return out;
+}
+
+}  // namespace
+
+void append_record_line(const ScenarioPoint& point, std::int64_t replicate, const RunResult& result,
+                        std::string& out) {
+  write_record(point, nullptr, replicate, result, out);
+}
+
+Json record_head(const ScenarioPoint& point, std::int64_t replicate, const RunResult& result) {
+  return head_json(point, nullptr, replicate, result.metrics);
+}
+
+Json record_json(const ScenarioPoint& point, std::int64_t replicate, const RunResult& result) {
+  return full_json(point, nullptr, replicate, result);
+}
+
+void append_point_lines(const ScenarioPoint& point, std::int64_t replicate,
+                        const PointResult& result, std::string& out) {
+  if (!point.is_batch()) {
+    write_record(point, nullptr, replicate, result.vms.front(), out);
+    out += '\n';
+    return;
+  }
+  const std::vector<VmTag> vm_tags = tags(point);
+  for (std::size_t i = 0; i < vm_tags.size(); ++i) {
+    write_record(point, &vm_tags[i], replicate, result.vms[i], out);
+    out += '\n';
+  }
+  // The batch record is small: written through the JSON tree.
+  out += batch_json(point, replicate, result, true).dump();
+  out += '\n';
+}
+
+std::vector<Json> point_records(const ScenarioPoint& point, std::int64_t replicate,
+                                const PointResult& result) {
+  if (!point.is_batch()) return {full_json(point, nullptr, replicate, result.vms.front())};
+  std::vector<Json> out;
+  const std::vector<VmTag> vm_tags = tags(point);
+  for (std::size_t i = 0; i < vm_tags.size(); ++i)
+    out.push_back(full_json(point, &vm_tags[i], replicate, result.vms[i]));
+  out.push_back(batch_json(point, replicate, result, true));
+  return out;
+}
+
+std::vector<Json> point_heads(const ScenarioPoint& point, std::int64_t replicate,
+                              const PointResult& result) {
+  if (!point.is_batch()) return {head_json(point, nullptr, replicate, result.vms.front().metrics)};
+  std::vector<Json> out;
+  const std::vector<VmTag> vm_tags = tags(point);
+  for (std::size_t i = 0; i < vm_tags.size(); ++i)
+    out.push_back(head_json(point, &vm_tags[i], replicate, result.vms[i].metrics));
+  out.push_back(batch_json(point, replicate, result, false));
+  return out;
 }
 
 Json run_point(const ScenarioPoint& point, std::int64_t replicate) {

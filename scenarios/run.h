@@ -1,4 +1,4 @@
-// Runs one scenario point for one replicate and describes it as a self-describing record.
+// Runs one scenario point for one replicate and describes it as self-describing records.
 //
 // The record (one line of results.jsonl): version, file, point, seed, replicate, the resolved
 // scenario, metrics (units in their names), workload facts and one entry per round. It has two
@@ -30,15 +30,25 @@ struct RunResult {
   std::vector<std::pair<std::string, double>> facts;  // the workload's own numbers
 };
 
-// Builds the point's network (its topology, or the one link) and opens the migration's channel
-// from its source to its destination.
-std::unique_ptr<net::Channel> connect(const ScenarioPoint& point, net::Network& network);
+// What one simulation of a point measured: one RunResult per VM (one for a single migration)
+// and, for a scenario with several VMs, the batch's own metrics and the bytes each link carried.
+struct PointResult {
+  struct LinkUse {
+    std::string name;  // "a>b": the direction from a to b
+    std::int64_t bytes = 0;
+  };
+  std::vector<RunResult> vms;
+  std::vector<Metric> batch_metrics;  // empty for a single migration
+  std::vector<LinkUse> links;
+};
 
-// Simulates the point's migration for one replicate. Throws std::logic_error if the migration
-// left the destination stale.
+// Simulates the point (every VM of it, under its schedule) for one replicate. Throws
+// std::logic_error if a migration left its destination stale.
+PointResult simulate_point(const ScenarioPoint& point, std::int64_t replicate);
+// The same for a single-migration point.
 RunResult simulate(const ScenarioPoint& point, std::int64_t replicate);
 
-// Appends the record's JSON text (no newline) to `out`.
+// Appends the record's JSON text (no newline) to `out` (a single-migration point).
 void append_record_line(const ScenarioPoint& point, std::int64_t replicate, const RunResult& result,
                         std::string& out);
 // The record as a JSON tree.
@@ -47,7 +57,16 @@ Json record_json(const ScenarioPoint& point, std::int64_t replicate, const RunRe
 // summaries and the CSV read.
 Json record_head(const ScenarioPoint& point, std::int64_t replicate, const RunResult& result);
 
-// simulate + record_json.
+// Every record of a simulated point, each line ending in a newline: the single record, or one
+// per VM ("record": "vm", with vm_index) and then the batch record ("record": "batch").
+void append_point_lines(const ScenarioPoint& point, std::int64_t replicate,
+                        const PointResult& result, std::string& out);
+std::vector<Json> point_records(const ScenarioPoint& point, std::int64_t replicate,
+                                const PointResult& result);
+std::vector<Json> point_heads(const ScenarioPoint& point, std::int64_t replicate,
+                              const PointResult& result);
+
+// simulate + record_json (a single-migration point).
 Json run_point(const ScenarioPoint& point, std::int64_t replicate);
 
 extern const char* const kVersion;

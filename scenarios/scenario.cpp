@@ -11,9 +11,23 @@
 namespace migsim::scenarios {
 
 const std::vector<std::string_view> kTopLevelKeys{
-    "name",       "description", "seed",     "replications", "vm",          "workload",
-    "background", "link",        "topology", "source",       "destination", "tcp",
-    "host",       "migration",   "storage",  "sweep"};
+    "name",    "description", "seed",   "replications", "vm",           "workload", "background",
+    "link",    "topology",    "source", "destination",  "tcp",          "host",     "migration",
+    "storage", "sweep",       "vms",    "schedule",     "cross_traffic"};
+
+const std::vector<std::string_view> kVmItemKeys{"name",       "count",      "vm",   "workload",
+                                                "background", "migration",  "host", "storage",
+                                                "source",     "destination"};
+
+std::int64_t vm_seed(std::int64_t seed, std::size_t vm_index) {
+  if (vm_index == 0) return seed;
+  // SplitMix64's finaliser over (seed, index), kept non-negative like every scenario seed.
+  std::uint64_t z = static_cast<std::uint64_t>(seed) + 0x9E3779B97F4A7C15ULL * (vm_index + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return static_cast<std::int64_t>(z >> 1);
+}
 
 namespace {
 
@@ -538,60 +552,305 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
   return p;
 }
 
-// Sets the node at dotted `path` in `root` to `value`, creating mappings on the way.
-void assign(ConfigNode& root, const std::string& path, const ConfigNode& value, int key_line,
-            const std::string& file) {
-  ConfigNode* node = &root;
+// What a scenario with `vms:` holds besides its VMs: name, seed, replications.
+ScenarioPoint load_batch_shell(const ConfigNode& root, const std::string& file) {
+  ScenarioPoint p;
+  p.file = file;
+  for (const auto& e : root.map) {
+    if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), e.key) == kTopLevelKeys.end())
+      throw ScenarioError(file, e.key_line, e.key,
+                          "unknown key '" + e.key + "'" + did_you_mean(e.key, kTopLevelKeys) +
+                              "; allowed keys: " + join(kTopLevelKeys));
+  }
+  for (std::string_view text_key : {"name", "description"}) {
+    if (const auto* e = root.find_entry(text_key); e && e->value.kind != ConfigNode::Kind::kScalar)
+      throw ScenarioError(file, e->value.line, e->key,
+                          "expected a text; got " + e->value.kind_name());
+  }
+  if (const ConfigNode* n = root.find("name")) p.name = n->scalar;
+  p.seed = read_integer(root, "seed", 1, 0, file);
+  p.replications = read_integer(root, "replications", 1, 1, file, kMaxRuns);
+  return p;
+}
+
+// A scenario with `vms:`: each item's sections replace the top-level ones of the same name
+// (section by section), and the result is read as a single-migration point, so every check and
+// message of a single scenario applies to each VM. Errors in what an item supplies (or what
+// neither supplies) name the item: vms[2].migration.algorithm.
+ScenarioPoint load_batch(const ConfigNode& root, const std::string& file) {
+  const ConfigNode::Entry* vms = root.find_entry("vms");
+  if (vms->value.kind != ConfigNode::Kind::kSeq || vms->value.seq.empty())
+    throw ScenarioError(file, vms->value.line, "vms",
+                        "expected a non-empty list of VMs, each a mapping with keys " +
+                            join(kVmItemKeys) + "; got " + vms->value.kind_name());
+  ConfigNode defaults = root;
+  std::erase_if(defaults.map, [](const ConfigNode::Entry& e) {
+    return e.key == "vms" || e.key == "schedule" || e.key == "cross_traffic";
+  });
+  ScenarioPoint batch = load_batch_shell(root, file);
+  for (std::size_t item_index = 0; item_index < vms->value.seq.size(); ++item_index) {
+    const ConfigNode& item = vms->value.seq[item_index];
+    const std::string path = "vms[" + std::to_string(item_index) + "]";
+    if (item.kind != ConfigNode::Kind::kMap)
+      throw ScenarioError(
+          file, item.line, path,
+          "expected a VM: a mapping with keys " + join(kVmItemKeys) + "; got " + item.kind_name());
+    for (const auto& e : item.map)
+      if (std::find(kVmItemKeys.begin(), kVmItemKeys.end(), e.key) == kVmItemKeys.end())
+        throw ScenarioError(file, e.key_line, path + "." + e.key,
+                            "unknown key '" + e.key + "'" + did_you_mean(e.key, kVmItemKeys) +
+                                "; allowed keys: " + join(kVmItemKeys) +
+                                (e.value.from_sweep ? " (set by sweep)" : ""));
+    std::string name;
+    if (const ConfigNode::Entry* n = item.find_entry("name")) {
+      if (n->value.kind != ConfigNode::Kind::kScalar)
+        throw ScenarioError(file, n->value.line, path + ".name",
+                            "expected a text; got " + n->value.kind_name());
+      name = n->value.scalar;
+    }
+    std::int64_t count = 1;
+    try {
+      count = read_integer(item, "count", 1, 1, file, kMaxVms);
+    } catch (const ScenarioError& e) {
+      throw ScenarioError(file, e.line(), path + ".count", e.message());
+    }
+    ConfigNode member = defaults;
+    for (const auto& e : item.map) {
+      if (e.key == "name" || e.key == "count") continue;
+      if (ConfigNode::Entry* own = const_cast<ConfigNode::Entry*>(member.find_entry(e.key)))
+        *own = e;
+      else
+        member.map.push_back(e);
+    }
+    for (std::int64_t c = 0; c < count; ++c) {
+      if (batch.vms.size() >= static_cast<std::size_t>(kMaxVms))
+        throw ScenarioError(file, item.line, path,
+                            "the scenario lists more than " + std::to_string(kMaxVms) +
+                                " VMs (counting each item's count); split it");
+      ScenarioPoint p = [&] {
+        try {
+          return load_point(member, file);
+        } catch (const ScenarioError& e) {
+          // The section (or key) the error is in: named under the item when the item supplies
+          // it or nothing does, at the top otherwise.
+          const std::string& key = e.key_path();
+          const std::string section = key.substr(0, key.find_first_of(".["));
+          const bool item_owns =
+              item.find_entry(section) != nullptr ||
+              (root.find_entry(section) == nullptr &&
+               std::find(kVmItemKeys.begin(), kVmItemKeys.end(), section) != kVmItemKeys.end());
+          if (!item_owns) throw;
+          if (item.find_entry(section) == nullptr)  // neither sets it: point at the item
+            throw ScenarioError(
+                e.file(), item.line, path + "." + key,
+                e.message() + " (set " + section + " in this item or at the top level)");
+          throw ScenarioError(e.file(), e.line(), path + "." + key, e.message());
+        }
+      }();
+      p.seed = vm_seed(batch.seed, batch.vms.size());
+      p.replications = 1;
+      p.name = name;
+      p.file = file;
+      batch.vm_names.push_back(name);
+      batch.vms.push_back(std::move(p));
+    }
+  }
+  // The network is the scenario's: every VM sees the same topology (or link) and tcp.
+  const ScenarioPoint& first = batch.vms.front();
+  batch.topology = first.topology;
+  batch.link = first.link;
+  batch.link_preset = first.link_preset;
+  batch.tcp = first.tcp;
+  {
+    const ConfigNode& section = section_or_empty(root, "schedule", file);
+    SectionReader r(file, section, "schedule");
+    r.read(batch.schedule);
+    r.reject_unknown();
+  }
+  if (const ConfigNode::Entry* cross = root.find_entry("cross_traffic")) {
+    if (cross->value.kind != ConfigNode::Kind::kSeq)
+      throw ScenarioError(file, cross->value.line, "cross_traffic",
+                          "expected a list of transfers such as {from: h1, to: h2, rate: "
+                          "500Mbit/s}; got " +
+                              cross->value.kind_name());
+    for (std::size_t i = 0; i < cross->value.seq.size(); ++i) {
+      const ConfigNode& item = cross->value.seq[i];
+      const std::string path = "cross_traffic[" + std::to_string(i) + "]";
+      if (item.kind != ConfigNode::Kind::kMap)
+        throw ScenarioError(file, item.line, path,
+                            "expected a transfer such as {from: h1, to: h2, rate: 500Mbit/s}; "
+                            "got " +
+                                item.kind_name());
+      SectionReader r(file, item, path);
+      CrossTraffic t;
+      r.read(t.params);
+      r.accept("from");
+      r.accept("to");
+      r.reject_unknown();
+      t.from = first.topology ? first.topology->hosts[0] : "source";
+      t.to = first.topology ? first.topology->hosts[1] : "destination";
+      for (const auto& [key, out] : {std::pair{"from", &t.from}, std::pair{"to", &t.to}}) {
+        const ConfigNode::Entry* e = item.find_entry(key);
+        if (e == nullptr) continue;
+        *out = read_name(e->value, path + "." + key, file);
+        if (!first.topology && *out != "source" && *out != "destination")
+          throw ScenarioError(file, e->value.line, path + "." + key,
+                              "'" + *out +
+                                  "' is not a host: with link: the hosts are source and "
+                                  "destination (or describe a topology)");
+        if (first.topology && !net::Topology(*first.topology).is_host(*out)) {
+          std::vector<std::string_view> hosts(first.topology->hosts.begin(),
+                                              first.topology->hosts.end());
+          throw ScenarioError(file, e->value.line, path + "." + key,
+                              "'" + *out + "' is not a host of the topology; hosts: " +
+                                  join(hosts) + did_you_mean(*out, hosts));
+        }
+      }
+      const ConfigNode::Entry* to = item.find_entry("to");
+      const int line = to ? to->value.line : item.line;
+      if (t.from == t.to)
+        throw ScenarioError(file, line, path + ".to",
+                            "the transfer goes from '" + t.from + "' to itself; name another host");
+      if (first.topology && net::Topology(*first.topology).route(t.from, t.to).empty())
+        throw ScenarioError(file, line, path + ".to",
+                            "no path of links joins '" + t.from + "' to '" + t.to + "'");
+      batch.cross_traffic.push_back(std::move(t));
+    }
+  }
+  return batch;
+}
+
+// One point of a scenario: several migrations when it lists `vms`, one otherwise.
+ScenarioPoint load_any(const ConfigNode& root, const std::string& file) {
+  if (root.find_entry("vms") != nullptr) return load_batch(root, file);
+  for (std::string_view key : {"schedule", "cross_traffic"})
+    if (const ConfigNode::Entry* e = root.find_entry(key))
+      throw ScenarioError(file, e->key_line, std::string(key),
+                          "'" + std::string(key) +
+                              "' belongs to a scenario with several VMs; add a vms list (or "
+                              "remove it)");
+  return load_point(root, file);
+}
+
+// A segment of a sweep path: a key, and an index when it reads key[i] (an item of a list).
+struct Segment {
+  std::string key;
+  std::optional<std::size_t> index;
+};
+std::optional<Segment> parse_segment(const std::string& text) {
+  const std::size_t open = text.find('[');
+  if (open == std::string::npos) return Segment{text, std::nullopt};
+  if (open == 0 || text.back() != ']' || open + 2 >= text.size()) return std::nullopt;
+  const std::string digits = text.substr(open + 1, text.size() - open - 2);
+  if (digits.size() > 6 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  return Segment{text.substr(0, open), static_cast<std::size_t>(std::stoul(digits))};
+}
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
   std::size_t start = 0;
   for (;;) {
     const std::size_t dot = path.find('.', start);
-    const std::string key =
-        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (key.empty())
-      throw ScenarioError(file, key_line, "sweep." + path, "empty segment in sweep path");
+    parts.push_back(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) return parts;
+    start = dot + 1;
+  }
+}
+
+// Sets the node at dotted `path` in `root` to `value`, creating mappings on the way; key[i]
+// steps into item i of the list `key`, which must exist.
+void assign(ConfigNode& root, const std::string& path, const ConfigNode& value, int key_line,
+            const std::string& file) {
+  ConfigNode* node = &root;
+  const std::vector<std::string> parts = split_path(path);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::optional<Segment> seg = parse_segment(parts[i]);
+    if (!seg || seg->key.empty())
+      throw ScenarioError(file, key_line, "sweep." + path,
+                          "bad segment '" + parts[i] + "' in sweep path (write key or key[i])");
     if (node->kind == ConfigNode::Kind::kNull) node->kind = ConfigNode::Kind::kMap;
     if (node->kind != ConfigNode::Kind::kMap)
-      throw ScenarioError(file, key_line, "sweep." + path,
-                          "unknown sweep path: '" + key + "' is inside a value, not a section");
-    ConfigNode* child = node->find(key);
-    if (child == nullptr) {
-      node->map.push_back({key, key_line, 1, ConfigNode{}});
+      throw ScenarioError(
+          file, key_line, "sweep." + path,
+          "unknown sweep path: '" + seg->key + "' is inside a value, not a section");
+    ConfigNode* child = node->find(seg->key);
+    if (seg->index) {
+      if (child == nullptr || child->kind != ConfigNode::Kind::kSeq ||
+          *seg->index >= child->seq.size())
+        throw ScenarioError(
+            file, key_line, "sweep." + path,
+            "'" + parts[i] + "' names no item: " +
+                (child == nullptr || child->kind != ConfigNode::Kind::kSeq
+                     ? "the scenario has no list '" + seg->key + "'"
+                     : "'" + seg->key + "' has " + std::to_string(child->seq.size()) +
+                           " items, numbered from 0"));
+      child = &child->seq[*seg->index];
+    } else if (child == nullptr) {
+      node->map.push_back({seg->key, key_line, 1, ConfigNode{}});
       child = &node->map.back().value;
       child->line = key_line;
       child->from_sweep = true;
     }
-    if (dot == std::string::npos) {
+    if (i + 1 == parts.size()) {
       *child = value;
       child->from_sweep = true;
       return;
     }
     node = child;
-    start = dot + 1;
   }
 }
 
-// The node at dotted `path`, or nullptr.
+// The node at dotted `path` (key[i] steps into a list), or nullptr.
 const ConfigNode* find_path(const ConfigNode& root, const std::string& path) {
   const ConfigNode* node = &root;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t dot = path.find('.', start);
-    node = node->kind == ConfigNode::Kind::kMap ? node->find(path.substr(start, dot - start))
-                                                : nullptr;
-    if (node == nullptr || dot == std::string::npos) return node;
-    start = dot + 1;
+  for (const std::string& part : split_path(path)) {
+    const std::optional<Segment> seg = parse_segment(part);
+    if (!seg || node->kind != ConfigNode::Kind::kMap) return nullptr;
+    node = node->find(seg->key);
+    if (node != nullptr && seg->index)
+      node = node->kind == ConfigNode::Kind::kSeq && *seg->index < node->seq.size()
+                 ? &node->seq[*seg->index]
+                 : nullptr;
+    if (node == nullptr) return nullptr;
   }
+  return node;
 }
 
-// Checks a sweep path names a declared key before anything is expanded.
-void check_sweep_path(const std::string& path, int line, const std::string& file) {
+// Checks a sweep path names a declared key before anything is expanded: section.key, with
+// migration.<block>.key for a block of the migration section; vms[i].section.key for one VM;
+// cross_traffic[i].key for one transfer.
+void check_sweep_path(const std::string& full, int line, const std::string& file) {
+  static const std::vector<std::string_view> sweepable{
+      "seed", "vm",        "workload", "background", "link",   "tcp",
+      "host", "migration", "storage",  "schedule",   "vms[i]", "cross_traffic[i]"};
+  static const std::vector<std::string_view> item_sections{"vm",        "workload", "background",
+                                                           "migration", "host",     "storage"};
+  const auto bad = [&](const std::string& why) {
+    throw ScenarioError(file, line, "sweep." + full, "unknown sweep path '" + full + "': " + why);
+  };
+  std::string path = full;
+  const std::size_t first_dot = path.find('.');
+  const std::optional<Segment> head = parse_segment(path.substr(0, first_dot));
+  if (head && head->index) {
+    if (head->key == "cross_traffic") {
+      if (first_dot == std::string::npos || path.find('.', first_dot + 1) != std::string::npos)
+        bad("write cross_traffic[i].key, such as cross_traffic[0].rate");
+      return;
+    }
+    if (head->key != "vms") bad("only vms[i] and cross_traffic[i] address list items");
+    if (first_dot == std::string::npos) bad("write vms[i].section.key, such as vms[0].vm.memory");
+    path = path.substr(first_dot + 1);
+    const std::string section = path.substr(0, path.find('.'));
+    if (std::find(item_sections.begin(), item_sections.end(), section) == item_sections.end())
+      bad("a VM's sweepable sections are " + join(item_sections) +
+          did_you_mean(section, item_sections));
+  }
   const std::size_t dot = path.find('.');
   const std::string section = path.substr(0, dot);
-  static const std::vector<std::string_view> sweepable{
-      "seed", "vm", "workload", "background", "link", "tcp", "host", "migration", "storage"};
   if (std::find(sweepable.begin(), sweepable.end(), section) == sweepable.end())
-    throw ScenarioError(file, line, "sweep." + path,
-                        "unknown sweep path '" + path + "': it must start with one of: " +
+    throw ScenarioError(file, line, "sweep." + full,
+                        "unknown sweep path '" + full + "': it must start with one of: " +
                             join(sweepable) + did_you_mean(section, sweepable));
   // migration.<block>.key reaches into a block of the migration section (compression, or an
   // algorithm's own block); everything else is section.key.
@@ -606,8 +865,8 @@ void check_sweep_path(const std::string& path, int line, const std::string& file
   }
   if ((section == "seed") != (dot == std::string::npos) ||
       (second != std::string::npos && !nested_ok))
-    throw ScenarioError(file, line, "sweep." + path,
-                        "unknown sweep path '" + path +
+    throw ScenarioError(file, line, "sweep." + full,
+                        "unknown sweep path '" + full +
                             "': write section.key, such as vm.memory, or "
                             "migration.<compression or algorithm>.key");
 }
@@ -666,7 +925,7 @@ std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::st
     ConfigNode tree = base;
     for (std::size_t b = 0; b < axes.size(); ++b)
       if (b != a) assign(tree, axes[b].path, axes[b].values.front(), axes[b].line, file);
-    (void)load_point(tree, file);
+    (void)load_any(tree, file);
   }
   std::vector<ScenarioPoint> points;
   points.reserve(total);
@@ -685,7 +944,7 @@ std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::st
     std::reverse(values.begin(), values.end());
     ScenarioPoint p = [&] {
       try {
-        return load_point(tree, file);
+        return load_any(tree, file);
       } catch (const ScenarioError& e) {
         if (values.empty()) throw;
         std::string where;
@@ -698,6 +957,7 @@ std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::st
     p.index = i;
     p.sweep_values = std::move(values);
     p.resolved_json = p.resolved().dump();
+    for (ScenarioPoint& vm : p.vms) vm.resolved_json = vm.resolved().dump();
     points.push_back(std::move(p));
   }
   return points;
@@ -734,6 +994,40 @@ Json params_json(T& params) {
 }  // namespace
 
 Json ScenarioPoint::resolved() const {
+  if (is_batch()) {
+    Json j = Json::object();
+    if (!name.empty()) j["name"] = name;
+    j["seed"] = seed;
+    j["replications"] = replications;
+    // The network as the first VM resolved it (all share it).
+    Json first = vms.front().resolved();
+    for (const char* key : {"topology", "link", "tcp"})
+      if (first.contains(key)) j[key] = first[key];
+    ScheduleParams schedule_copy = schedule;
+    j["schedule"] = params_json(schedule_copy);
+    if (!cross_traffic.empty()) {
+      Json cross = Json::array();
+      for (const CrossTraffic& t : cross_traffic) {
+        CrossTrafficParams params = t.params;
+        Json c = {{"from", t.from}, {"to", t.to}};
+        c.update(params_json(params));
+        cross.push_back(std::move(c));
+      }
+      j["cross_traffic"] = std::move(cross);
+    }
+    Json items = Json::array();
+    for (std::size_t i = 0; i < vms.size(); ++i) {
+      Json member = vms[i].resolved();
+      Json item = Json::object();
+      if (!vm_names[i].empty()) item["name"] = vm_names[i];
+      for (const char* key : {"vm", "workload", "background", "storage", "host", "migration",
+                              "source", "destination"})
+        if (member.contains(key)) item[key] = std::move(member[key]);
+      items.push_back(std::move(item));
+    }
+    j["vms"] = std::move(items);
+    return j;
+  }
   Json j = Json::object();
   if (!name.empty()) j["name"] = name;
   j["seed"] = seed;

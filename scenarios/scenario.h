@@ -18,12 +18,55 @@
 #include "models/storage/storage.h"
 #include "models/vm/guest_memory.h"
 #include "scenarios/config_tree.h"
+#include "sim/limits.h"
 #include "sim/params.h"
 #include "workloads/disk_io.h"
 
 namespace migsim::scenarios {
 
 using Json = nlohmann::ordered_json;
+
+// `schedule:` of a scenario with several VMs: how many migrations run at once.
+struct ScheduleParams {
+  std::int64_t max_concurrent = 0;  // 0: all at once
+
+  template <class V>
+  void visit(V& v) {
+    v(sim::param("max_concurrent", max_concurrent,
+                 "migrations running at once; the next VM in list order starts when one ends "
+                 "(1: one after another; 0: all at once)")
+          .at_least(0)
+          .counting("migrations"));
+  }
+};
+
+// One entry of `cross_traffic:`: a TCP transfer between two hosts sharing the links with the
+// migrations.
+struct CrossTrafficParams {
+  sim::BitRate rate{};  // 0: as fast as TCP and the fair share allow
+  sim::Duration start{};
+  sim::Duration duration{};  // 0: until the last migration ends
+  std::int64_t streams = 1;
+
+  template <class V>
+  void visit(V& v) {
+    v(sim::param("rate", rate,
+                 "the traffic's own rate cap (0: as fast as its fair share and TCP allow)"));
+    v(sim::param("start", start, "when it begins, from the start of the simulation")
+          .at_most(sim::limits::kMaxPass));
+    v(sim::param("duration", duration,
+                 "how long it lasts (0: until the last migration of the scenario ends)")
+          .at_most(sim::limits::kMaxPass));
+    v(sim::param("streams", streams, "TCP connections it uses, each a flow")
+          .at_least(1)
+          .at_most(64)
+          .counting("connections"));
+  }
+};
+struct CrossTraffic {
+  std::string from, to;
+  CrossTrafficParams params;
+};
 
 struct ScenarioPoint {
   std::string file;
@@ -56,6 +99,16 @@ struct ScenarioPoint {
   std::unique_ptr<sim::ParamSet> migration;
   migration::CompressionParams compression;  // migration.compression
 
+  // A scenario with a `vms:` list: one point per VM (each a complete single-migration point
+  // sharing this point's topology, seed derived from its index), run together in one simulation
+  // under `schedule`, with `cross_traffic`. Empty for a single migration, described by the
+  // fields above.
+  std::vector<ScenarioPoint> vms;
+  std::vector<std::string> vm_names;  // the `name` of each VM's item ("" when unnamed)
+  ScheduleParams schedule;
+  std::vector<CrossTraffic> cross_traffic;
+  bool is_batch() const { return !vms.empty(); }
+
   // Every parameter with defaults filled in and units normalised; itself a valid scenario.
   Json resolved() const;
   // resolved() as JSON text, serialised once when the point is expanded (every record of the
@@ -68,11 +121,18 @@ struct ScenarioPoint {
 std::vector<ScenarioPoint> load_scenario(const std::string& path);
 // Runs one scenario file may ask for (points x replications).
 constexpr std::int64_t kMaxRuns = 1000000;
+// VMs one scenario point may migrate (after `count` expands its items).
+constexpr std::int64_t kMaxVms = 4096;
+// The seed of the VM at `vm_index` of a point seeded `seed`: the point's own for the first VM
+// (a list of one equals the single scenario), a well-mixed function of both otherwise.
+std::int64_t vm_seed(std::int64_t seed, std::size_t vm_index);
 // Same, from an already-parsed tree (tests, fuzz targets: these may lower max_runs).
 std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::string& file,
                                            std::int64_t max_runs = kMaxRuns);
 
 // The sections and keys a scenario accepts, for `migsim list` and the docs.
 extern const std::vector<std::string_view> kTopLevelKeys;
+// The keys of one item of `vms:`.
+extern const std::vector<std::string_view> kVmItemKeys;
 
 }  // namespace migsim::scenarios

@@ -176,18 +176,53 @@ Json scenario_schema() {
   }
   {
     net::ConnectionParams connection;
-    const Json streams = section(connection)["properties"]["streams"];
-    for (Json& branch : props["migration"]["oneOf"]) branch["properties"]["streams"] = streams;
+    const Json declared = section(connection)["properties"];
+    for (Json& branch : props["migration"]["oneOf"])
+      for (const char* k : {"streams", "packet_pages"}) branch["properties"][k] = declared[k];
   }
-  props["sweep"] =
-      Json{{"type", "object"},
-           {"description", "section.key (vm.memory, migration.algorithm, ...) -> list of values"},
-           {"additionalProperties", Json{{"type", "array"}, {"minItems", 1}}}};
+  // Several migrations: each item of vms replaces the top-level sections it names.
+  {
+    Json item_props = Json::object();
+    for (std::string_view k : kVmItemKeys)
+      if (props.contains(std::string(k))) item_props[std::string(k)] = props[std::string(k)];
+    item_props["name"] = Json{{"type", "string"}, {"description", "a label for the VM's records"}};
+    item_props["count"] = Json{{"type", "integer"},
+                               {"minimum", 1},
+                               {"maximum", kMaxVms},
+                               {"description", "identical VMs this item stands for (default 1)"}};
+    props["vms"] = Json{
+        {"type", "array"},
+        {"minItems", 1},
+        {"description",
+         "several migrations in one simulation; each item's sections replace the top-level "
+         "ones of the same name, and writes its own record (vm_index), plus a batch record"},
+        {"items",
+         Json{{"type", "object"}, {"properties", item_props}, {"additionalProperties", false}}}};
+    ScheduleParams schedule;
+    props["schedule"] = section(schedule);
+    props["schedule"]["description"] = "how the VMs of vms start: at most max_concurrent at once";
+    CrossTrafficParams cross;
+    Json transfer = section(cross);
+    transfer["properties"]["from"] =
+        Json{{"type", "string"}, {"description", "the sending host (default: the first)"}};
+    transfer["properties"]["to"] =
+        Json{{"type", "string"}, {"description", "the receiving host (default: the second)"}};
+    props["cross_traffic"] =
+        Json{{"type", "array"},
+             {"description", "TCP transfers sharing the links with the migrations"},
+             {"items", transfer}};
+  }
+  props["sweep"] = Json{{"type", "object"},
+                        {"description",
+                         "section.key (vm.memory, migration.algorithm, ...), vms[i].section.key or "
+                         "cross_traffic[i].key -> list of values"},
+                        {"additionalProperties", Json{{"type", "array"}, {"minItems", 1}}}};
   return Json{{"$schema", "https://json-schema.org/draft/2020-12/schema"},
               {"title", "migsim scenario"},
               {"type", "object"},
               {"properties", props},
-              {"required", Json::array({"workload", "host", "migration"})},
+              {"anyOf", Json::array({Json{{"required", {"workload", "host", "migration"}}},
+                                     Json{{"required", {"vms"}}}})},
               {"additionalProperties", false}};
 }
 

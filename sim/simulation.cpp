@@ -31,16 +31,21 @@ Simulation::EventId Simulation::schedule(Duration at, Band band, Callback fn, vo
   return order;
 }
 
-void Simulation::spawn(Process process) {
+void Simulation::spawn(Process process, Callback on_end, void* context) {
   auto h = std::exchange(process.handle_, {});
   h.promise().sim = this;
+  h.promise().on_end = on_end;
+  h.promise().on_end_context = context;
   live_.push_back(h);
   schedule(now_, Band::kNormal, h);
 }
 
 void Simulation::process_finished(Process::Handle h) noexcept {
   live_.erase(std::find(live_.begin(), live_.end(), h));
+  const Callback on_end = h.promise().on_end;
+  void* const context = h.promise().on_end_context;
   h.destroy();
+  if (on_end != nullptr) on_end(context);
 }
 
 void Simulation::process_failed(std::exception_ptr e) noexcept {

@@ -38,6 +38,8 @@ class Process {
   };
   struct promise_type {
     Simulation* sim = nullptr;
+    void (*on_end)(void*) = nullptr;  // called when the process returns (Simulation::spawn)
+    void* on_end_context = nullptr;
     Process get_return_object() { return Process{Handle::from_promise(*this)}; }
     std::suspend_always initial_suspend() noexcept { return {}; }
     FinalAwaiter final_suspend() noexcept { return {}; }
@@ -182,8 +184,9 @@ class Simulation {
     std::coroutine_handle<>::from_address(address).resume();
   }
 
-  // Starts `process` at the current time (after events already scheduled for now).
-  void spawn(Process process);
+  // Starts `process` at the current time (after events already scheduled for now). `on_end`
+  // (may be null) is called with `context` when it returns (not when it fails: run() throws).
+  void spawn(Process process, Callback on_end = nullptr, void* context = nullptr);
 
   // Runs events until the queue is empty. Rethrows the first exception a process raised.
   void run();

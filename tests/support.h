@@ -24,6 +24,14 @@ inline Json run_yaml(const std::string& yaml, std::int64_t replicate = 0) {
   return scenarios::run_point(points(yaml).at(0), replicate);
 }
 
+// Runs the first point of a scenario written as YAML; returns every record (one per VM and
+// the batch record for a scenario with several VMs).
+inline std::vector<Json> run_yaml_all(const std::string& yaml, std::int64_t replicate = 0) {
+  const auto p = points(yaml);
+  return scenarios::point_records(p.at(0), replicate,
+                                  scenarios::simulate_point(p.at(0), replicate));
+}
+
 struct Command {
   int exit_code = -1;
   std::string output;  // stdout and stderr together

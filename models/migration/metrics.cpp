@@ -20,6 +20,12 @@ double total_s(const MetricInputs& in) {
 const std::vector<std::string_view> kResumeEarly = {"three_stage", "post_copy", "hybrid",
                                                     "storage_assisted"};
 
+std::vector<double> downtimes_of(const BatchInputs& in) {
+  std::vector<double> d;
+  for (const MigrationReport* r : in.reports) d.push_back(seconds(r->downtime));
+  return d;
+}
+
 }  // namespace
 
 bool MetricDecl::applies_to(std::string_view algorithm) const {
@@ -38,6 +44,13 @@ const std::vector<MetricDecl>& metric_decls() {
        {},
        [](In in) -> V { return total_s(in); },
        {"s", 1.0, 3, true, true}},
+      {"start_s",
+       "s",
+       "Start",
+       "simulated time the migration started at: 0 for a single migration, later for a VM a "
+       "schedule queued (it ends at start_s + total_time_s)",
+       {},
+       [](In in) -> V { return seconds(in.report.start); }},
       {"switch_time_s",
        "s",
        "Switch time",
@@ -294,6 +307,77 @@ const std::vector<MetricDecl>& metric_decls() {
        [](In in) -> V { return in.sim_events; }},
   };
   return decls;
+}
+
+const std::vector<BatchMetricDecl>& batch_metric_decls() {
+  using In = const BatchInputs&;
+  using V = Metric::Value;
+  static const std::vector<BatchMetricDecl> decls = {
+      {"makespan_s",
+       "s",
+       "Makespan",
+       "start of the simulation until the last migration ends",
+       [](In in) -> V {
+         Duration end{};
+         for (const MigrationReport* r : in.reports) end = std::max(end, r->start + r->total_time);
+         return seconds(end);
+       },
+       {"s", 1.0, 3, true, false}},
+      {"migrations", "count", "Migrations", "VMs migrated",
+       [](In in) -> V { return static_cast<std::uint64_t>(in.reports.size()); }},
+      {"downtime_sum_s",
+       "s",
+       "Downtime sum",
+       "sum of the VMs' downtimes",
+       [](In in) -> V {
+         double sum = 0.0;
+         for (double d : downtimes_of(in)) sum += d;
+         return sum;
+       },
+       {"ms", 1e3, 1, false, false}},
+      {"downtime_max_s",
+       "s",
+       "Max downtime",
+       "longest downtime of any VM",
+       [](In in) -> V {
+         double m = 0.0;
+         for (double d : downtimes_of(in)) m = std::max(m, d);
+         return m;
+       },
+       {"ms", 1e3, 1, true, false}},
+      {"total_time_mean_s",
+       "s",
+       "Mean migration time",
+       "mean of the VMs' total migration times (each from its own start)",
+       [](In in) -> V {
+         double sum = 0.0;
+         for (const MigrationReport* r : in.reports) sum += seconds(r->total_time);
+         return sum / static_cast<double>(in.reports.size());
+       },
+       {"s", 1.0, 3, true, false}},
+      {"bytes_total",
+       "bytes",
+       "Bytes sent",
+       "sum of the migrations' bytes (cross traffic not included)",
+       [](In in) -> V {
+         std::int64_t sum = 0;
+         for (const MigrationReport* r : in.reports) sum += r->bytes_total().count();
+         return sum;
+       },
+       {"MiB", 1.0 / (1024 * 1024), 1, false, false}},
+      {"cross_traffic_bytes", "bytes", "Cross traffic",
+       "bytes the scenario's cross traffic delivered",
+       [](In in) -> V { return in.cross_traffic.count(); }},
+      {"sim_events", "count", "Events", "simulation events processed (a cost measure)",
+       [](In in) -> V { return in.sim_events; }},
+  };
+  return decls;
+}
+
+std::vector<Metric> measure_batch(const BatchInputs& in) {
+  std::vector<Metric> out;
+  for (const BatchMetricDecl& d : batch_metric_decls()) out.push_back(Metric{d.name, d.get(in)});
+  return out;
 }
 
 std::vector<Metric> measure(std::string_view algorithm, const MetricInputs& in) {

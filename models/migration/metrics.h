@@ -55,4 +55,22 @@ const std::vector<MetricDecl>& metric_decls();
 // The metrics `algorithm` reports, in declaration order.
 std::vector<Metric> measure(std::string_view algorithm, const MetricInputs& in);
 
+// A scenario with several VMs also writes a batch record: what the batch as a whole did.
+struct BatchInputs {
+  std::vector<const MigrationReport*> reports;  // one per VM, at least one
+  Bytes cross_traffic{};
+  std::uint64_t sim_events = 0;
+};
+struct BatchMetricDecl {
+  std::string_view name;
+  std::string_view unit;
+  std::string_view label;
+  std::string_view help;
+  Metric::Value (*get)(const BatchInputs&);
+  MetricShow show = {};
+};
+// Every batch metric, in record order.
+const std::vector<BatchMetricDecl>& batch_metric_decls();
+std::vector<Metric> measure_batch(const BatchInputs& in);
+
 }  // namespace migsim::migration

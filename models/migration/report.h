@@ -58,6 +58,8 @@ struct RoundRecord {
 };
 
 struct MigrationReport {
+  // Simulated time the migration started at (0 alone; later when a schedule queued it).
+  Duration start{};
   Duration total_time{};
   Duration switch_time{};  // migration start until the guest runs at the destination
   Duration downtime{};

@@ -563,6 +563,7 @@ void MigrationSession::finish() {
     throw std::logic_error("migration ended with " + std::to_string(pending_count_) +
                            " pages still pending");
   sync_guest();
+  report_.start = start_;
   report_.total_time = elapsed();
   report_.guest_work = ctx_.guest.guest_time() - guest_time_at_start_;
   const vm::GuestMemory& mem = memory();

@@ -62,8 +62,8 @@ void Flow::start_head() {
   if (t.delay.count_ns() > 0) {
     if (sending_) stop_sending();
     delaying_ = true;
-    sim.schedule(sim.now() + std::exchange(t.delay, Duration{}), sim::Band::kNormal,
-                 &Flow::on_delay_over, this);
+    delay_event_ = sim.schedule(sim.now() + std::exchange(t.delay, Duration{}), sim::Band::kNormal,
+                                &Flow::on_delay_over, this);
     return;
   }
   remaining_ = static_cast<double>(t.bytes);
@@ -121,6 +121,26 @@ void Flow::stop_sending() {
   net_->leave(*this);
   rate_ = 0.0;
   net_->reshare(route_, nullptr);
+}
+
+void Flow::stop() {
+  if (queue_.empty()) return;
+  if (delaying_) {
+    net_->sim_.cancel(delay_event_);
+    delaying_ = false;
+  }
+  if (sending_) {
+    const auto sent = static_cast<std::int64_t>(
+        std::floor(static_cast<double>(queue_.front().bytes) - remaining_now()));
+    bytes_sent_ += sent;
+    for (const auto l : route_) net_->links_[l].bytes += sent;
+    stop_sending();
+  } else if (have_finish_) {  // a zero-byte transfer about to finish
+    net_->sim_.cancel(finish_event_);
+    have_finish_ = false;
+  }
+  queue_.clear();
+  remaining_ = 0.0;
 }
 
 void Flow::on_finish(void* self) {

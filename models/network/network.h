@@ -48,6 +48,9 @@ class Flow {
   };
   Sent send(Bytes bytes, BitRate cap = BitRate{}) { return Sent{this, bytes, cap}; }
 
+  // Ends the flow's transfers now: the one on the wire is cut short (the bytes it has sent
+  // count), queued ones are dropped, and no done callback runs. Not from inside one.
+  void stop();
   // One-way latency of the route (the sum of its links' latencies) and the round-trip time.
   Duration latency() const { return latency_; }
   Duration rtt() const { return latency_ * 2; }
@@ -95,9 +98,10 @@ class Flow {
   double nominal_bps_ = 0.0;  // steady limit and the narrowest link
   double narrowest_bps_ = 0.0;
   std::deque<Transfer> queue_;
-  bool sending_ = false;      // the head transfer is on the wire and counted in link sharing
-  bool in_done_ = false;      // inside a transfer's done callback: pushes only queue
-  bool delaying_ = false;     // the head transfer waits its delay
+  bool sending_ = false;   // the head transfer is on the wire and counted in link sharing
+  bool in_done_ = false;   // inside a transfer's done callback: pushes only queue
+  bool delaying_ = false;  // the head transfer waits its delay
+  sim::Simulation::EventId delay_event_ = 0;
   double rate_ = 0.0;         // bits/s, while sending
   double new_rate_ = 0.0;     // scratch for the solver
   double rate_limit_ = -1.0;  // the flow's own limit when its rate was last solved

@@ -82,6 +82,10 @@ class Guest {
     running_ = true;
   }
   bool running() const { return running_; }
+  // The guest's activity begins at simulated time `now` (a migration a schedule starts late):
+  // what it did before is not modelled, so guest time starts there, as for a guest migrated
+  // at time 0. Only before the first sync.
+  void begin_at(Duration now) { last_ = now; }
   // Time the guest has run so far (simulated time minus pauses).
   Duration guest_time() const { return guest_time_; }
 

@@ -22,7 +22,12 @@ TEST_CASE("the fuzz dictionary names every declared scenario key", "[fuzz]") {
   sim::for_each_param(tcp, add);
   net::ConnectionParams connection;
   sim::for_each_param(connection, add);
-  for (const char* k : {"hosts", "switches", "links", "between"}) keys.insert(k);
+  for (const char* k : {"hosts", "switches", "links", "between", "from", "to"}) keys.insert(k);
+  keys.insert(scenarios::kVmItemKeys.begin(), scenarios::kVmItemKeys.end());
+  scenarios::ScheduleParams schedule;
+  sim::for_each_param(schedule, add);
+  scenarios::CrossTrafficParams cross;
+  sim::for_each_param(cross, add);
   for (auto name : net::link_presets().names()) keys.insert(std::string(name));
   host::HostParams h;
   sim::for_each_param(h, add);

@@ -40,16 +40,32 @@ TEST_CASE("the shipped scenarios with at most 64 runs run with nothing stale",
     REQUIRE_NOTHROW(outputs = scenarios::run_all(tasks, 2));
     for (std::size_t i = 0; i < outputs.size(); ++i) {
       const auto& o = outputs[i];
-      CHECK(o.head["metrics"]["stale_pages"] == 0);
-      // The line written without a JSON tree reads back as the full record, and its head is
-      // that record without the bulky parts.
-      const auto record = scenarios::Json::parse(o.line);
-      CHECK(record.dump() == o.line);
-      CHECK(record["scenario"] == tasks[i].point->resolved());
-      CHECK(record["rounds"].size() == record["metrics"]["rounds"].get<std::size_t>());
-      auto head = record;
-      for (const char* bulky : {"scenario", "rounds", "workload"}) head.erase(bulky);
-      CHECK(head == o.head);
+      const scenarios::ScenarioPoint& point = *tasks[i].point;
+      std::vector<std::string> lines;
+      for (std::size_t at = 0, nl; (nl = o.lines.find('\n', at)) != std::string::npos; at = nl + 1)
+        lines.push_back(o.lines.substr(at, nl - at));
+      // One record per VM and the batch record, or the single record.
+      REQUIRE(lines.size() == (point.is_batch() ? point.vms.size() + 1 : 1));
+      REQUIRE(o.heads.size() == lines.size());
+      for (std::size_t k = 0; k < lines.size(); ++k) {
+        // The line written without a JSON tree reads back as the full record, and its head is
+        // that record without the bulky parts.
+        const auto record = scenarios::Json::parse(lines[k]);
+        CHECK(record.dump() == lines[k]);
+        const bool batch = record.value("record", "") == "batch";
+        CHECK(batch == (point.is_batch() && k + 1 == lines.size()));
+        const scenarios::ScenarioPoint& run =
+            record.contains("vm_index") ? point.vms.at(record["vm_index"].get<std::size_t>())
+                                        : point;
+        CHECK(record["scenario"] == run.resolved());
+        if (!batch) {
+          CHECK(record["metrics"]["stale_pages"] == 0);
+          CHECK(record["rounds"].size() == record["metrics"]["rounds"].get<std::size_t>());
+        }
+        auto head = record;
+        for (const char* bulky : {"scenario", "rounds", "workload", "links"}) head.erase(bulky);
+        CHECK(head == o.heads[k]);
+      }
     }
   }
 }
