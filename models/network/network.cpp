@@ -39,8 +39,13 @@ void Flow::schedule_finish() {
   if (rate_ <= 0.0) return;  // starved: re-sharing reschedules it
   std::int64_t ns = 0;
   const double whole = std::floor(remaining_);
-  if (whole == remaining_ && rate_ == std::floor(rate_) && rate_ < 9e18) {
+  if (whole == remaining_ && rate_ == std::floor(rate_) && rate_ < 9e18 && whole < 1e9) {
     // Exact integer arithmetic, as BitRate::time_for: the one-flow case matches it to the ns.
+    // Below 1e9 bytes the numerator fits 64 bits (a batch always does): no 128-bit division.
+    const auto bps = static_cast<std::uint64_t>(rate_);
+    const std::uint64_t num = static_cast<std::uint64_t>(whole) * 8 * 1000000000;
+    ns = static_cast<std::int64_t>((num + bps - 1) / bps);
+  } else if (whole == remaining_ && rate_ == std::floor(rate_) && rate_ < 9e18) {
     const auto bps = static_cast<__int128>(rate_);
     const __int128 num = static_cast<__int128>(static_cast<std::int64_t>(whole)) * 8 * 1000000000;
     const __int128 q = (num + bps - 1) / bps;
