@@ -109,7 +109,12 @@ def plot(records, panels, x_key, title, prefix):
 
     def series_of(r):
         rest = [f"{v}" for k, v in r["point"].items() if k != x_key]
-        return " ".join(rest) if rest else r["scenario"]["migration"]["algorithm"]
+        if rest:
+            return " ".join(rest)
+        # A batch record's scenario lists its VMs; a VM's record carries its own.
+        if "vms" in r["scenario"]:
+            return "batch"
+        return r["scenario"]["migration"]["algorithm"]
 
     xs = list(OrderedDict.fromkeys(x_of(r) for r in records))
     if all(size_key(x) is not None for x in xs):

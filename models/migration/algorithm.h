@@ -65,5 +65,6 @@ void register_post_copy(AlgorithmRegistry& registry);
 void register_hybrid(AlgorithmRegistry& registry);
 void register_storage_assisted(AlgorithmRegistry& registry);
 void register_memory_compare(AlgorithmRegistry& registry);
+void register_xvmotion(AlgorithmRegistry& registry);
 
 }  // namespace migsim::migration

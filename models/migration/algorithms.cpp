@@ -13,6 +13,7 @@ const AlgorithmRegistry& algorithms() {
     register_hybrid(r);
     register_storage_assisted(r);
     register_memory_compare(r);
+    register_xvmotion(r);
     return r;
   }();
   return registry;

@@ -73,10 +73,19 @@ struct MigrationReport {
   Bytes bytes_framing{};     // page and batch headers, zero-page records
   Bytes bytes_state{};
   Bytes bytes_hash{};  // memory_compare: page hashes sent and the destination's answers
+  Bytes bytes_disk{};  // xvmotion: the disk's bulk copy and mirrored writes
   Bytes bytes_total() const {
     return bytes_first_pass + bytes_resent + bytes_framing + bytes_state + bytes_request +
-           bytes_hash;
+           bytes_hash + bytes_disk;
   }
+  // xvmotion: the disk and its copy, the mirror, and the throttles that made both converge.
+  Bytes disk_size{};
+  Duration disk_copy{};
+  Bytes mirror_lag_max{};             // async mirror: most guest-write bytes outstanding at once
+  Duration guest_io_throttled{};      // time the guest's disk writes were held below their rate
+  Duration vcpu_throttled{};          // vCPU time SDPS took from the guest
+  double disk_write_latency_s = 0.0;  // mean latency of the guest's writes during migration
+  std::uint64_t stale_blocks = 0;     // blocks older at the destination than at the source
   // Compression (every algorithm): page bytes that went through a codec, before it, and the
   // CPU seconds the source spent compressing (all cores).
   Bytes bytes_before_compression{};

@@ -6,6 +6,7 @@
 // stalls it there until the page arrives.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -67,12 +68,28 @@ class Guest {
   // Applies the guest's writes up to simulated time `now`.
   void sync(Duration now) {
     if (running_ && now > last_) {
-      const Duration next = guest_time_ + (now - last_);
+      Duration ran = now - last_;
+      if (speed_ < 1.0) {  // a throttled vCPU runs part of each instant
+        const Duration lost = Duration::ns(static_cast<std::int64_t>(
+            std::llround(static_cast<double>(ran.count_ns()) * (1.0 - speed_))));
+        throttled_ += lost;
+        ran = ran - lost;
+      }
+      const Duration next = guest_time_ + ran;
       activity_.advance(guest_time_, next, memory_);
       guest_time_ = next;
     }
     last_ = now;
   }
+  // Slows the vCPUs to `speed` (0 < speed <= 1) of real time from `now` on: VMware's SDPS
+  // (stun during page send) and throttles like it.
+  void set_speed(Duration now, double speed) {
+    sync(now);
+    speed_ = speed;
+  }
+  double speed() const { return speed_; }
+  // Time the throttle took from the guest while it ran.
+  Duration throttled() const { return throttled_; }
   void pause(Duration now) {
     sync(now);
     running_ = false;
@@ -95,6 +112,8 @@ class Guest {
   bool running_ = true;
   Duration last_{};
   Duration guest_time_{};
+  double speed_ = 1.0;
+  Duration throttled_{};
 };
 
 }  // namespace migsim::vm

@@ -50,8 +50,10 @@ inline void check_record(const Json& r) {
   // Return-path requests (post-copy family) and hash exchanges (memory_compare) are on the wire
   // too.
   const std::int64_t hash = m.contains("bytes_hash") ? m["bytes_hash"].get<std::int64_t>() : 0;
+  // xvmotion's disk bytes (bulk copy and mirror) are on the wire beside the memory's.
+  const std::int64_t disk = m.contains("bytes_disk") ? m["bytes_disk"].get<std::int64_t>() : 0;
   const std::int64_t request =
-      (m.contains("bytes_request") ? m["bytes_request"].get<std::int64_t>() : 0) + hash;
+      (m.contains("bytes_request") ? m["bytes_request"].get<std::int64_t>() : 0) + hash + disk;
   CHECK(m["bytes_total"].get<std::int64_t>() == m["bytes_first_pass"].get<std::int64_t>() +
                                                     m["bytes_resent"].get<std::int64_t>() +
                                                     m["bytes_framing"].get<std::int64_t>() +
