@@ -202,11 +202,49 @@ class VmRun {
   RunResult result_;
 };
 
-// Starts the VMs' migrations in list order, at most `limit` at a time.
+// A cross-traffic transfer: from `start`, for `duration` (or until every migration has ended),
+// each of its streams sends as fast as its share, TCP and its part of the rate cap allow.
+// Callback-driven (no coroutine), so it can stop from the scheduler's end callback.
+class CrossRun {
+ public:
+  CrossRun(sim::Simulation& sim, std::vector<net::Flow*> flows, const CrossTrafficParams& params)
+      : sim_(sim), flows_(std::move(flows)), p_(params) {
+    sim_.schedule(p_.start, sim::Band::kNormal, &on_start, this);
+  }
+  // Every migration has ended: traffic without a duration stops now.
+  void migrations_done() {
+    done_ = true;
+    if (p_.duration.count_ns() == 0) stop();
+  }
+
+ private:
+  static void on_start(void* self) {
+    auto* c = static_cast<CrossRun*>(self);
+    if (c->p_.duration.count_ns() == 0 && c->done_) return;
+    const sim::BitRate cap = sim::BitRate::bits_per_second(
+        c->p_.rate.bps() / static_cast<std::int64_t>(c->flows_.size()));
+    const sim::Bytes endless{std::int64_t{1} << 60};  // never runs out before it stops
+    for (net::Flow* f : c->flows_) f->push(endless, cap, sim::Duration{}, nullptr, nullptr);
+    if (c->p_.duration.count_ns() > 0)
+      c->sim_.schedule(c->sim_.now() + c->p_.duration, sim::Band::kNormal, &on_stop, c);
+  }
+  static void on_stop(void* self) { static_cast<CrossRun*>(self)->stop(); }
+  void stop() {
+    for (net::Flow* f : flows_) f->stop();
+  }
+  sim::Simulation& sim_;
+  std::vector<net::Flow*> flows_;
+  CrossTrafficParams p_;
+  bool done_ = false;
+};
+
+// Starts the VMs' migrations in list order, at most `limit` at a time; tells the cross
+// traffic when the last has ended.
 class Scheduler {
  public:
-  Scheduler(std::vector<std::unique_ptr<VmRun>>& vms, std::size_t limit, sim::Signal& all_done)
-      : vms_(vms), limit_(limit == 0 ? vms.size() : limit), all_done_(all_done) {}
+  Scheduler(std::vector<std::unique_ptr<VmRun>>& vms, std::size_t limit,
+            std::vector<std::unique_ptr<CrossRun>>& cross)
+      : vms_(vms), limit_(limit == 0 ? vms.size() : limit), cross_(cross) {}
   void start() {
     while (running_ < limit_ && next_ < vms_.size()) {
       ++running_;
@@ -221,32 +259,14 @@ class Scheduler {
     --s->running_;
     ++s->ended_;
     s->start();
-    if (s->done()) s->all_done_.notify();
+    if (s->done())
+      for (auto& c : s->cross_) c->migrations_done();
   }
   std::vector<std::unique_ptr<VmRun>>& vms_;
   std::size_t limit_;
-  sim::Signal& all_done_;
+  std::vector<std::unique_ptr<CrossRun>>& cross_;
   std::size_t next_ = 0, running_ = 0, ended_ = 0;
 };
-
-// A cross-traffic transfer: from `start`, for `duration` (or until every migration has ended),
-// each of its streams sends as fast as its share, TCP and its part of the rate cap allow.
-sim::Process cross_traffic(sim::Simulation& sim, std::vector<net::Flow*> flows,
-                           CrossTrafficParams params, const Scheduler& scheduler,
-                           sim::Signal& all_done) {
-  co_await sim.sleep_until(params.start);
-  if (params.duration.count_ns() == 0 && scheduler.done()) co_return;
-  const sim::BitRate cap =
-      sim::BitRate::bits_per_second(params.rate.bps() / static_cast<std::int64_t>(flows.size()));
-  // Enough bytes never to run out before it stops.
-  const sim::Bytes endless{std::int64_t{1} << 60};
-  for (net::Flow* f : flows) f->push(endless, cap, sim::Duration{}, nullptr, nullptr);
-  if (params.duration.count_ns() > 0)
-    co_await sim.sleep(params.duration);
-  else
-    co_await all_done.wait();
-  for (net::Flow* f : flows) f->stop();
-}
 
 }  // namespace
 
@@ -261,15 +281,15 @@ PointResult simulate_point(const ScenarioPoint& point, std::int64_t replicate) {
   else
     vms.push_back(std::make_unique<VmRun>(point, replicate, sim, network, wiring));
 
-  sim::Signal all_done(sim);
-  Scheduler scheduler(vms, static_cast<std::size_t>(point.schedule.max_concurrent), all_done);
+  std::vector<std::unique_ptr<CrossRun>> cross;
+  Scheduler scheduler(vms, static_cast<std::size_t>(point.schedule.max_concurrent), cross);
   std::vector<std::vector<net::Flow*>> cross_flows;
   for (const CrossTraffic& t : point.cross_traffic) {
     std::vector<net::Flow*> flows;
     for (std::int64_t i = 0; i < t.params.streams; ++i)
       flows.push_back(&network.open_flow(wiring.route(t.from, t.to), point.tcp));
     cross_flows.push_back(flows);
-    sim.spawn(cross_traffic(sim, std::move(flows), t.params, scheduler, all_done));
+    cross.push_back(std::make_unique<CrossRun>(sim, std::move(flows), t.params));
   }
   scheduler.start();
   sim.run();
