@@ -229,6 +229,15 @@ class CrossRun {
       c->sim_.schedule(c->sim_.now() + c->p_.duration, sim::Band::kNormal, &on_stop, c);
   }
   static void on_stop(void* self) { static_cast<CrossRun*>(self)->stop(); }
+
+ public:
+  sim::Bytes bytes_sent() const {
+    sim::Bytes sum{};
+    for (const net::Flow* f : flows_) sum += f->bytes_sent();
+    return sum;
+  }
+
+ private:
   void stop() {
     for (net::Flow* f : flows_) f->stop();
   }
@@ -283,12 +292,10 @@ PointResult simulate_point(const ScenarioPoint& point, std::int64_t replicate) {
 
   std::vector<std::unique_ptr<CrossRun>> cross;
   Scheduler scheduler(vms, static_cast<std::size_t>(point.schedule.max_concurrent), cross);
-  std::vector<std::vector<net::Flow*>> cross_flows;
   for (const CrossTraffic& t : point.cross_traffic) {
     std::vector<net::Flow*> flows;
     for (std::int64_t i = 0; i < t.params.streams; ++i)
       flows.push_back(&network.open_flow(wiring.route(t.from, t.to), point.tcp));
-    cross_flows.push_back(flows);
     cross.push_back(std::make_unique<CrossRun>(sim, std::move(flows), t.params));
   }
   scheduler.start();
@@ -299,8 +306,7 @@ PointResult simulate_point(const ScenarioPoint& point, std::int64_t replicate) {
   if (point.is_batch()) {
     migration::BatchInputs in;
     for (const RunResult& r : result.vms) in.reports.push_back(&r.report);
-    for (const auto& flows : cross_flows)
-      for (const net::Flow* f : flows) in.cross_traffic += f->bytes_sent();
+    for (const auto& c : cross) in.cross_traffic += c->bytes_sent();
     in.sim_events = sim.events_processed();
     result.batch_metrics = migration::measure_batch(in);
     for (net::Network::LinkId l = 0; l < network.link_count(); ++l)

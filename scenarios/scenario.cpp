@@ -361,7 +361,8 @@ Bottleneck bottleneck(const ConfigNode& root, const ScenarioPoint& p) {
   return b;
 }
 
-ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
+// What every scenario holds at its top: known keys only, name, seed, replications.
+ScenarioPoint load_head(const ConfigNode& root, const std::string& file) {
   ScenarioPoint p;
   p.file = file;
   for (const auto& e : root.map) {
@@ -378,6 +379,11 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
   if (const ConfigNode* n = root.find("name")) p.name = n->scalar;
   p.seed = read_integer(root, "seed", 1, 0, file);
   p.replications = read_integer(root, "replications", 1, 1, file, kMaxRuns);
+  return p;
+}
+
+ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
+  ScenarioPoint p = load_head(root, file);
 
   {
     SectionReader r(file, section_or_empty(root, "vm", file), "vm");
@@ -552,27 +558,6 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
   return p;
 }
 
-// What a scenario with `vms:` holds besides its VMs: name, seed, replications.
-ScenarioPoint load_batch_shell(const ConfigNode& root, const std::string& file) {
-  ScenarioPoint p;
-  p.file = file;
-  for (const auto& e : root.map) {
-    if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), e.key) == kTopLevelKeys.end())
-      throw ScenarioError(file, e.key_line, e.key,
-                          "unknown key '" + e.key + "'" + did_you_mean(e.key, kTopLevelKeys) +
-                              "; allowed keys: " + join(kTopLevelKeys));
-  }
-  for (std::string_view text_key : {"name", "description"}) {
-    if (const auto* e = root.find_entry(text_key); e && e->value.kind != ConfigNode::Kind::kScalar)
-      throw ScenarioError(file, e->value.line, e->key,
-                          "expected a text; got " + e->value.kind_name());
-  }
-  if (const ConfigNode* n = root.find("name")) p.name = n->scalar;
-  p.seed = read_integer(root, "seed", 1, 0, file);
-  p.replications = read_integer(root, "replications", 1, 1, file, kMaxRuns);
-  return p;
-}
-
 // A scenario with `vms:`: each item's sections replace the top-level ones of the same name
 // (section by section), and the result is read as a single-migration point, so every check and
 // message of a single scenario applies to each VM. Errors in what an item supplies (or what
@@ -587,7 +572,7 @@ ScenarioPoint load_batch(const ConfigNode& root, const std::string& file) {
   std::erase_if(defaults.map, [](const ConfigNode::Entry& e) {
     return e.key == "vms" || e.key == "schedule" || e.key == "cross_traffic";
   });
-  ScenarioPoint batch = load_batch_shell(root, file);
+  ScenarioPoint batch = load_head(root, file);
   for (std::size_t item_index = 0; item_index < vms->value.seq.size(); ++item_index) {
     const ConfigNode& item = vms->value.seq[item_index];
     const std::string path = "vms[" + std::to_string(item_index) + "]";

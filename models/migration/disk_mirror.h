@@ -78,7 +78,6 @@ class DiskMirror {
   Duration io_throttled() const { return Duration::ns(std::llround(throttled_ns_)); }
   // Mean latency of the guest's writes while the migration ran (0 when it wrote none).
   double write_latency_mean_s() const { return writes_ > 0 ? latency_sum_s_ / writes_ : 0.0; }
-  double writes() const { return writes_; }
 
  private:
   struct Transfer {
