@@ -224,6 +224,8 @@ Flow& Network::open_flow(const std::vector<LinkId>& route, const TcpParams& tcp)
                            mathis_limit_bps(tcp.mss, f.rtt(), loss, tcp.mathis_constant));
   f.narrowest_bps_ = narrowest;
   f.nominal_bps_ = std::min(f.steady_bps_, narrowest);
+  if (tcp.sharing == "rtt_weighted")
+    f.weight_ = 1e6 / static_cast<double>(std::max<std::int64_t>(f.rtt().count_ns(), 1));
   return f;
 }
 
@@ -274,16 +276,21 @@ void Network::reshare(const std::vector<LinkId>& route, Flow* started) {
   }
   if (comp_flows_.empty()) return;
 
-  // Progressive filling: raise every unfrozen flow's rate together; a flow freezes when it
-  // reaches its own limit (cap, window, loss, slow start) or a link it crosses is full.
+  // Progressive filling: raise every unfrozen flow's rate together, each in proportion to its
+  // weight; a flow freezes when it reaches its own limit (cap, window, loss, slow start) or a
+  // link it crosses is full. `share` is a rate per unit of weight.
   for (const auto l : comp_links_) {
     links_[l].remaining = links_[l].capacity;
     links_[l].unfrozen = 0;
+    links_[l].unfrozen_weight = 0.0;
   }
   for (Flow* f : comp_flows_) {
     f->frozen_ = false;
     f->new_rate_ = f->limit();  // its own limit until frozen
-    for (const auto l : f->route_) ++links_[l].unfrozen;
+    for (const auto l : f->route_) {
+      ++links_[l].unfrozen;
+      links_[l].unfrozen_weight += f->weight_;
+    }
   }
   const auto fix = [&](Flow* f, double rate) {
     f->frozen_ = true;
@@ -292,6 +299,7 @@ void Network::reshare(const std::vector<LinkId>& route, Flow* started) {
     for (const auto l : f->route_) {
       links_[l].remaining = std::max(0.0, links_[l].remaining - rate);
       --links_[l].unfrozen;
+      links_[l].unfrozen_weight -= f->weight_;
     }
   };
   std::size_t left = comp_flows_.size();
@@ -301,7 +309,7 @@ void Network::reshare(const std::vector<LinkId>& route, Flow* started) {
     for (const auto l : comp_links_) {
       const LinkState& s = links_[l];
       if (s.unfrozen == 0) continue;
-      const double each = s.remaining / s.unfrozen;
+      const double each = s.remaining / s.unfrozen_weight;
       if (each < share) {
         share = each;
         bottleneck = l;
@@ -309,14 +317,16 @@ void Network::reshare(const std::vector<LinkId>& route, Flow* started) {
     }
     Flow* lowest = nullptr;
     for (Flow* f : comp_flows_)
-      if (!f->frozen_ && (lowest == nullptr || f->new_rate_ < lowest->new_rate_)) lowest = f;
-    if (lowest->new_rate_ <= share) {
+      if (!f->frozen_ &&
+          (lowest == nullptr || f->new_rate_ / f->weight_ < lowest->new_rate_ / lowest->weight_))
+        lowest = f;
+    if (lowest->new_rate_ / lowest->weight_ <= share) {
       fix(lowest, lowest->new_rate_);
       --left;
     } else {
       for (Flow* f : links_[bottleneck].sending) {
         if (f->frozen_) continue;
-        fix(f, share);
+        fix(f, share * f->weight_);
         --left;
       }
     }

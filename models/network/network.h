@@ -1,10 +1,11 @@
 // The flow-level network (the fluid model SimGrid uses, Velho et al. 2013): directed links of
 // fixed goodput capacity, flows along routes of links, and rates shared max-min fairly among the
-// flows that are sending, re-shared whenever a flow starts, stops or changes its cap. Each flow is
-// a TCP connection (tcp.h), so its rate is also bounded by window/RTT, the Mathis loss limit and
-// slow start. A flow carries a FIFO of transfers; a transfer's finish event moves when sharing
-// changes. Re-sharing solves only the flows that share a link with the changed one, directly or
-// through others (its connected component), so its cost follows the flows affected.
+// flows that are sending (or in inverse proportion to their RTT, tcp.sharing), re-shared whenever a
+// flow starts, stops or changes its cap. Each flow is a TCP connection (tcp.h), so its rate is also
+// bounded by window/RTT, the Mathis loss limit and slow start. A flow carries a FIFO of transfers;
+// a transfer's finish event moves when sharing changes. Re-sharing solves only the flows that share
+// a link with the changed one, directly or through others (its connected component), so its cost
+// follows the flows affected.
 #pragma once
 
 #include <coroutine>
@@ -119,6 +120,8 @@ class Flow {
   sim::Simulation::EventId grow_event_ = 0;
   std::uint64_t slow_starts_ = 0;
   std::int64_t bytes_sent_ = 0;
+  // Its weight in sharing a bottleneck: 1, or 1 ms / RTT under tcp.sharing rtt_weighted.
+  double weight_ = 1.0;
   // Solver scratch.
   std::uint64_t mark_ = 0;
   bool frozen_ = false;
@@ -164,6 +167,7 @@ class Network {
     std::uint64_t mark = 0;
     double remaining = 0.0;
     std::uint32_t unfrozen = 0;
+    double unfrozen_weight = 0.0;
   };
 
   void join(Flow& f);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "sim/params.h"
 #include "sim/units.h"
@@ -23,6 +24,9 @@ struct TcpParams {
   bool restart_after_idle = true;
   Duration min_rto = Duration::ms(200);
   double mathis_constant = 1.2247448713915890;  // sqrt(3/2): every segment ACKed
+  // How connections that share a bottleneck divide it: "max_min" (equal shares, RTT-fair
+  // like CUBIC) or "rtt_weighted" (shares in inverse proportion to the RTT, Reno's RTT bias).
+  std::string sharing = "max_min";
 
   template <class V>
   void visit(V& v) {
@@ -56,6 +60,12 @@ struct TcpParams {
                  "segment is ACKed, 0.87 with delayed ACKs")
           .at_least(0.1)
           .at_most(10.0));
+    v(sim::param("sharing", sharing,
+                 "how connections with a common bottleneck divide it: max_min = equal shares "
+                 "(CUBIC is close to RTT-fair); rtt_weighted = shares in inverse proportion to "
+                 "each connection's RTT (Reno's RTT bias; SimGrid's network models weigh flows "
+                 "by route latency this way). Applies to every connection of the simulation")
+          .one_of({"max_min", "rtt_weighted"}));
   }
 };
 

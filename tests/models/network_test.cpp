@@ -97,6 +97,48 @@ TEST_CASE("a capped flow leaves room to others, and a cap change re-shares", "[n
   CHECK(free.rate_bps() == Approx(100e6 / 3));
 }
 
+TEST_CASE("rtt_weighted sharing divides a bottleneck in inverse proportion to RTT", "[network]") {
+  // Two flows meet on a 90 Mbit/s link; one has 1 ms of latency on its private access link,
+  // the other 4 ms, so their RTTs are 2 ms + 2 x 0.5 ms = 3 ms and 9 ms: shares 3:1 under
+  // rtt_weighted (67.5 and 22.5 Mbit/s), equal under max_min (45 each).
+  const auto rates = [](const char* sharing) {
+    sim::Simulation sim;
+    net::Network net(sim);
+    const auto shared = net.add_link(mbps(90), Duration::us(500), 0.0, "shared");
+    const auto near_access = net.add_link(mbps(1000), Duration::ms(1), 0.0, "near");
+    const auto far_access = net.add_link(mbps(1000), Duration::ms(4), 0.0, "far");
+    net::TcpParams tcp = fluid();
+    tcp.sharing = sharing;
+    net::Flow& near = net.open_flow({near_access, shared}, tcp);
+    net::Flow& far = net.open_flow({far_access, shared}, tcp);
+    near.push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+    far.push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+    sim.run_until(Duration::ms(1));
+    return std::pair{near.rate_bps(), far.rate_bps()};
+  };
+  const auto [near_w, far_w] = rates("rtt_weighted");
+  CHECK(near_w == Approx(67.5e6));
+  CHECK(far_w == Approx(22.5e6));
+  const auto [near_e, far_e] = rates("max_min");
+  CHECK(near_e == Approx(45e6));
+  CHECK(far_e == Approx(45e6));
+
+  // A weighted flow held below its share by its own cap leaves the rest to the other.
+  sim::Simulation sim;
+  net::Network net(sim);
+  const auto shared = net.add_link(mbps(90), Duration::us(500), 0.0, "shared");
+  const auto far_access = net.add_link(mbps(1000), Duration::ms(4), 0.0, "far");
+  net::TcpParams tcp = fluid();
+  tcp.sharing = "rtt_weighted";
+  net::Flow& near = net.open_flow({shared}, tcp);
+  net::Flow& far = net.open_flow({far_access, shared}, tcp);
+  near.push(Bytes{1000000000}, mbps(30), Duration{}, nullptr, nullptr);
+  far.push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  sim.run_until(Duration::ms(1));
+  CHECK(near.rate_bps() == Approx(30e6));
+  CHECK(far.rate_bps() == Approx(60e6));
+}
+
 TEST_CASE("re-sharing touches only the flows that share links with the change", "[network]") {
   sim::Simulation sim;
   net::Network net(sim);
