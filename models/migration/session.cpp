@@ -317,8 +317,9 @@ void MigrationSession::account(const Batch& b) {
 }
 
 MigrationSession::Stream& MigrationSession::pick_stream() {
-  // The first idle stream from the one after the last used (round robin), else the least loaded.
   const std::size_t n = streams_.size();
+  if (n == 1) return streams_[0];
+  // The first idle stream from the one after the last used (round robin), else the least loaded.
   std::size_t best = next_stream_ % n;
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = (next_stream_ + k) % n;
@@ -344,8 +345,8 @@ bool MigrationSession::streams_idle() const {
 bool MigrationSession::in_flight() const {
   for (const Stream& st : streams_) {
     if (!st.landing.empty()) return true;
-    for (const InFlight& f : st.leaving)
-      if (f.has_pages) return true;
+    for (std::size_t i = 0; i < st.leaving.size(); ++i)
+      if (st.leaving[i].has_pages) return true;
   }
   return false;
 }
@@ -367,21 +368,15 @@ MigrationSession::Sent MigrationSession::transmit(const Batch& b, BitRate cap) {
     stream_cap = stream_cap.bps() > 0 ? std::min(stream_cap, cpu_rate) : cpu_rate;
   }
   Stream& st = pick_stream();
-  InFlight f;
+  InFlight& f = st.leaving.push_slot();  // its page list and map entries are empty
   f.queued_at = now();
   f.bytes = b.bytes();
   f.ticket = ++tickets_;
-  if (!taken_.empty()) {
-    f.has_pages = true;
-    if (!spare_.empty()) {
-      f.words = std::move(spare_.back());
-      spare_.pop_back();
-    }
-    std::swap(f.words, taken_);  // the batch's pages travel; taken_ gets a spare buffer
-    taken_.clear();
+  f.has_pages = !taken_.empty();
+  if (f.has_pages) {
+    std::swap(f.words, taken_);  // the batch's pages travel; taken_ gets the slot's empty buffer
     if (map_sink_ != nullptr) std::swap(f.mapped, mapped_taken_);
   }
-  st.leaving.push_back(std::move(f));
   // A compared batch waits for the hash exchange: the stream carries nothing of it meanwhile.
   st.flow->push(b.bytes(), stream_cap, b.exchange, &departed, &st);
   return Sent{this, tickets_};
@@ -390,8 +385,7 @@ MigrationSession::Sent MigrationSession::transmit(const Batch& b, BitRate cap) {
 void MigrationSession::departed(void* stream) {
   auto& st = *static_cast<Stream*>(stream);
   MigrationSession& s = *st.session;
-  InFlight f = std::move(st.leaving.front());
-  st.leaving.pop_front();
+  InFlight& f = st.leaving.front();
   const Duration took = s.now() - f.queued_at;
   if (s.streams_.size() == 1) {
     // One stream: the rate of its latest batch.
@@ -413,9 +407,12 @@ void MigrationSession::departed(void* stream) {
   const std::uint64_t ticket = f.ticket;
   if (f.has_pages) {
     // The pages land one latency after the last byte leaves; a stream's batches arrive in order.
-    st.landing.push_back(std::move(f));
+    InFlight& l = st.landing.push_slot();
+    std::swap(l.words, f.words);  // f keeps l's empty buffers for a later batch
+    std::swap(l.mapped, f.mapped);
     s.ctx_.sim.schedule(s.now() + st.flow->latency(), sim::Band::kNormal, &arrive_front, &st);
   }
+  st.leaving.pop_front();
   if (s.sender_ && (ticket == s.sender_ticket_ || (s.streams_.size() > 1 && s.stream_free())))
     std::exchange(s.sender_, {}).resume();
   else if (s.drainer_ && s.streams_idle())
@@ -425,7 +422,12 @@ void MigrationSession::departed(void* stream) {
 void MigrationSession::arrive_front(void* stream) {
   auto& st = *static_cast<Stream*>(stream);
   MigrationSession* s = st.session;
-  InFlight f = std::move(st.landing.front());
+  // Take the batch's lists out (the slot keeps the previous batch's emptied buffers), so what
+  // placing the pages sets off cannot disturb them.
+  std::vector<std::pair<std::uint64_t, Word>>& words = s->arriving_;
+  std::vector<Mapped>& mapped = s->arriving_mapped_;
+  std::swap(words, st.landing.front().words);
+  std::swap(mapped, st.landing.front().mapped);
   st.landing.pop_front();
   vm::GuestMemory& mem = s->memory();
   // At the destination, a memoryless guest's accesses up to now happened before these pages
@@ -433,23 +435,23 @@ void MigrationSession::arrive_front(void* stream) {
   // next miss touch only pages held when that miss was computed, never these.
   if (mem.side() == vm::Side::kDestination && s->ctx_.guest.activity().memoryless())
     s->sync_guest();
-  if (f.mapped.empty()) {
-    for (const auto& [w, mask] : f.words) mem.arrive(w, mask);
+  if (mapped.empty()) {
+    for (const auto& [w, mask] : words) mem.arrive(w, mask);
   } else {
     // Map entries are not content: their pages stay in flight until the sink has read them.
     std::size_t i = 0;
-    for (const auto& [w, mask] : f.words) {
+    for (const auto& [w, mask] : words) {
       Word entries = 0;
       // In capture order; a word taken twice in one batch (a scan that wrapped) has disjoint
       // masks, so the intersection tells which take an entry belongs to.
-      if (i < f.mapped.size() && f.mapped[i].w == w && (f.mapped[i].mask & mask) != 0)
-        entries = f.mapped[i++].mask;
+      if (i < mapped.size() && mapped[i].w == w && (mapped[i].mask & mask) != 0)
+        entries = mapped[i++].mask;
       if (mask & ~entries) mem.arrive(w, mask & ~entries);
     }
-    for (const Mapped& m : f.mapped) s->map_sink_->map_arrived(m.w, m.mask, m.next);
+    for (const Mapped& m : mapped) s->map_sink_->map_arrived(m.w, m.mask, m.next);
   }
-  f.words.clear();
-  s->spare_.push_back(std::move(f.words));
+  words.clear();
+  mapped.clear();
   s->notify_arrival();
   if (s->landed_.waiting() > 0 && !s->in_flight()) s->landed_.notify();
 }

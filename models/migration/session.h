@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <utility>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include "models/storage/storage.h"
 #include "models/vm/guest.h"
 #include "sim/bitmap.h"
+#include "sim/ring.h"
 #include "sim/simulation.h"
 
 namespace migsim::migration {
@@ -247,12 +247,13 @@ class MigrationSession {
     std::uint64_t ticket = 0;
     bool has_pages = false;
   };
-  // One TCP stream of the channel: batches queued or leaving, then batches on the wire.
+  // One TCP stream of the channel: batches queued or leaving, then batches on the wire. A
+  // popped slot keeps its (emptied) page list for the next batch.
   struct Stream {
     MigrationSession* session = nullptr;
     net::Flow* flow = nullptr;
-    std::deque<InFlight> leaving;
-    std::deque<InFlight> landing;
+    sim::Ring<InFlight> leaving;
+    sim::Ring<InFlight> landing;
   };
   static void departed(void* stream);
   static void arrive_front(void* stream);
@@ -289,7 +290,9 @@ class MigrationSession {
   std::uint64_t sender_ticket_ = 0;
   std::coroutine_handle<> drainer_;  // waiting in drain
   sim::Signal landed_;               // notified when the last batch in flight arrives
-  std::vector<std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>>> spare_;  // reused
+  // The page list and map entries of the batch arrive_front is placing (their buffers reused).
+  std::vector<std::pair<std::uint64_t, sim::Bitmap::Word>> arriving_;
+  std::vector<Mapped> arriving_mapped_;
   bool compare_ = false;
   Bytes hash_entry_bytes_{};
   double hash_bps_ = 0.0;

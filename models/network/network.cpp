@@ -14,7 +14,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // --- Flow ---
 
 void Flow::push(Bytes bytes, BitRate cap, Duration delay, Callback done, void* context) {
-  queue_.push_back(Transfer{bytes.count(), cap, delay, done, context});
+  queue_.push_slot() = Transfer{bytes.count(), cap, delay, done, context};
   // Inside a done callback the flow picks its next transfer once the callback returns.
   if (queue_.size() == 1 && !in_done_ && !delaying_) start_head();
 }
@@ -251,8 +251,41 @@ void Network::leave(Flow& f) {
   f.sending_ = false;
 }
 
+void Network::solve_alone(Flow& f) {
+  f.rate_limit_ = f.limit();
+  const double share = f.narrowest_bps_ / f.weight_;  // the filling's share on its links
+  apply_rate(f, f.rate_limit_ / f.weight_ <= share ? f.rate_limit_ : share * f.weight_, &f);
+}
+
+void Network::apply_rate(Flow& f, double rate, const Flow* started) {
+  const bool changed = rate != f.rate_;
+  if (changed) {
+    ++rate_changes_;
+    if (!f.in_done_) {
+      f.remaining_ = f.remaining_now();
+      f.last_update_ = sim_.now();
+    }
+    f.rate_ = rate;
+  }
+  if ((changed || &f == started) && !f.in_done_) f.schedule_finish();
+}
+
 void Network::reshare(const std::vector<LinkId>& route, Flow* started) {
   ++reshares_;
+  // Alone on its route (one migration on its own path, the common case), a flow's component is
+  // itself: it gets its own limit or its narrowest link, exactly as the filling below would
+  // give it; and a flow that stopped on links now idle leaves nothing to re-share.
+  bool alone = true;
+  for (const auto l : route) {
+    if (links_[l].sending.size() != (started != nullptr ? 1U : 0U)) {
+      alone = false;
+      break;
+    }
+  }
+  if (alone) {
+    if (started != nullptr) solve_alone(*started);
+    return;
+  }
   ++epoch_;
   comp_links_.clear();
   comp_flows_.clear();
@@ -332,19 +365,7 @@ void Network::reshare(const std::vector<LinkId>& route, Flow* started) {
     }
   }
 
-  const Duration now = sim_.now();
-  for (Flow* f : comp_flows_) {
-    const bool changed = f->new_rate_ != f->rate_;
-    if (changed) {
-      ++rate_changes_;
-      if (!f->in_done_) {
-        f->remaining_ = f->remaining_now();
-        f->last_update_ = now;
-      }
-      f->rate_ = f->new_rate_;
-    }
-    if ((changed || f == started) && !f->in_done_) f->schedule_finish();
-  }
+  for (Flow* f : comp_flows_) apply_rate(*f, f->new_rate_, started);
 }
 
 }  // namespace migsim::net

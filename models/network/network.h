@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "models/network/tcp.h"
+#include "sim/ring.h"
 #include "sim/simulation.h"
 #include "sim/units.h"
 
@@ -98,7 +99,7 @@ class Flow {
   double steady_bps_ = 0.0;   // min(window/RTT, Mathis)
   double nominal_bps_ = 0.0;  // steady limit and the narrowest link
   double narrowest_bps_ = 0.0;
-  std::deque<Transfer> queue_;
+  sim::Ring<Transfer> queue_;
   bool sending_ = false;   // the head transfer is on the wire and counted in link sharing
   bool in_done_ = false;   // inside a transfer's done callback: pushes only queue
   bool delaying_ = false;  // the head transfer waits its delay
@@ -174,6 +175,11 @@ class Network {
   void leave(Flow& f);
   // Re-shares the component of the flows sharing a link with `route` (transitively).
   void reshare(const std::vector<LinkId>& route, Flow* started);
+  // The rate of a flow alone on its links.
+  void solve_alone(Flow& f);
+  // Gives `f` its new rate: what it has sent so far is settled at the old one, and its finish
+  // event moves (or is placed, for the flow that just started).
+  void apply_rate(Flow& f, double rate, const Flow* started);
 
   sim::Simulation& sim_;
   std::vector<LinkState> links_;
