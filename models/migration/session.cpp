@@ -388,10 +388,11 @@ void MigrationSession::departed(void* stream) {
   InFlight& f = st.leaving.front();
   const Duration took = s.now() - f.queued_at;
   if (s.streams_.size() == 1) {
-    // One stream: the rate of its latest batch.
-    if (took.count_ns() > 0)
-      s.measured_bps_ =
-          static_cast<double>(f.bytes.count()) * 8e9 / static_cast<double>(took.count_ns());
+    // One stream: the rate of its latest batch (divided out when asked for).
+    if (took.count_ns() > 0) {
+      s.last_batch_bytes_ = f.bytes.count();
+      s.last_batch_ns_ = took.count_ns();
+    }
   } else {
     // Several: the bytes all streams sent over a window of at least 100 ms (QEMU measures its
     // bandwidth over each iteration of at least BUFFER_DELAY = 100 ms).
@@ -499,9 +500,9 @@ void MigrationSession::record_fetch(std::uint64_t pages_dirtied) {
   r.pages_dirtied += pages_dirtied;
   r.pages_pending = pending_count_;
   round_fetched_ = true;
-  if (measured_bps_ > 0.0)
-    r.expected_downtime = Duration::ns(static_cast<std::int64_t>(
-        static_cast<double>(pending_bytes().count()) * 8e9 / measured_bps_));
+  if (const double bps = measured_bps(); bps > 0.0)
+    r.expected_downtime = Duration::ns(
+        static_cast<std::int64_t>(static_cast<double>(pending_bytes().count()) * 8e9 / bps));
 }
 
 sim::Task<void> MigrationSession::suspend() {

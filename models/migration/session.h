@@ -191,7 +191,7 @@ class MigrationSession {
   // Batches sent and not yet arrived.
   bool in_flight() const;
   // Achieved rate of the most recent transmission, bytes per second (0 before any).
-  double measured_bandwidth() const { return measured_bps_ / 8.0; }
+  double measured_bandwidth() const { return measured_bps() / 8.0; }
 
   // --- rounds ---
   RoundRecord& begin_round(bool final = false);
@@ -277,7 +277,17 @@ class MigrationSession {
   std::int64_t window_bytes_ = 0;
   std::uint64_t cursor_ = 0;
   vm::LogFetch last_fetch_;
+  // Several streams: the rate measured over the last window; one: the latest batch's bytes and
+  // time from queued to sent.
   double measured_bps_ = 0.0;
+  std::int64_t last_batch_bytes_ = 0;
+  std::int64_t last_batch_ns_ = 0;
+  double measured_bps() const {
+    if (streams_.size() > 1) return measured_bps_;
+    return last_batch_ns_ > 0
+               ? static_cast<double>(last_batch_bytes_) * 8e9 / static_cast<double>(last_batch_ns_)
+               : 0.0;
+  }
   Duration downtime_start_{};
   bool round_fetched_ = false;  // the current round's closing fetch has been recorded
   Duration guest_time_at_start_{};

@@ -42,9 +42,16 @@ void Flow::schedule_finish() {
   if (whole == remaining_ && rate_ == std::floor(rate_) && rate_ < 9e18 && whole < 1e9) {
     // Exact integer arithmetic, as BitRate::time_for: the one-flow case matches it to the ns.
     // Below 1e9 bytes the numerator fits 64 bits (a batch always does): no 128-bit division.
-    const auto bps = static_cast<std::uint64_t>(rate_);
-    const std::uint64_t num = static_cast<std::uint64_t>(whole) * 8 * 1000000000;
-    ns = static_cast<std::int64_t>((num + bps - 1) / bps);
+    // A migration sends batch after batch of the same size at the same rate: the last
+    // quotient is kept.
+    if (whole != last_bytes_ || rate_ != last_rate_) {
+      const auto bps = static_cast<std::uint64_t>(rate_);
+      const std::uint64_t num = static_cast<std::uint64_t>(whole) * 8 * 1000000000;
+      last_ns_ = static_cast<std::int64_t>((num + bps - 1) / bps);
+      last_bytes_ = whole;
+      last_rate_ = rate_;
+    }
+    ns = last_ns_;
   } else if (whole == remaining_ && rate_ == std::floor(rate_) && rate_ < 9e18) {
     const auto bps = static_cast<__int128>(rate_);
     const __int128 num = static_cast<__int128>(static_cast<std::int64_t>(whole)) * 8 * 1000000000;
@@ -105,8 +112,18 @@ void Flow::start_head() {
       }
     }
     ever_sent_ = true;
-    net_->join(*this);
-    net_->reshare(route_, this);
+    if (parked_) {
+      // Still alone on its links: it sends again at the rate it had, unless its limit moved.
+      parked_ = false;
+      sending_ = true;
+      if (limit() != rate_limit_)
+        net_->solve_alone(*this);
+      else
+        schedule_finish();
+    } else {
+      net_->join(*this);
+      net_->reshare(route_, this);
+    }
   } else if (limit() != rate_limit_) {
     net_->reshare(route_, this);
   } else {
@@ -123,6 +140,14 @@ void Flow::stop_sending() {
   idle_since_ = sim.now();
   // The window it stops with: the slow-start window, or what its last rate kept in flight.
   cwnd_at_stop_ = in_slow_start_ ? cwnd_ : rate_ * static_cast<double>(rtt().count_ns()) / 8e9;
+  if (net_->alone(*this)) {
+    // Nobody else is on its links, so nobody gains from its leaving: it stays on them, parked,
+    // keeping its rate for when it sends again (a migration's sender idles between batches).
+    // A flow that joins one of its links first makes it leave (Network::join).
+    sending_ = false;
+    parked_ = true;
+    return;
+  }
   net_->leave(*this);
   rate_ = 0.0;
   net_->reshare(route_, nullptr);
@@ -231,11 +256,26 @@ Flow& Network::open_flow(const std::vector<LinkId>& route, const TcpParams& tcp)
 
 double Network::link_load_bps(LinkId l) const {
   double sum = 0.0;
-  for (const Flow* f : links_[l].sending) sum += f->rate_;
+  for (const Flow* f : links_[l].sending)
+    if (f->sending_) sum += f->rate_;
   return sum;
 }
 
+bool Network::alone(const Flow& f) const {
+  for (const auto l : f.route_)
+    if (links_[l].sending.size() != 1) return false;
+  return true;
+}
+
 void Network::join(Flow& f) {
+  // A parked flow is the only one on each of its links: it leaves them before f shares one.
+  for (const auto l : f.route_) {
+    if (links_[l].sending.empty() || !links_[l].sending.front()->parked_) continue;
+    Flow& parked = *links_[l].sending.front();
+    parked.parked_ = false;
+    leave(parked);
+    parked.rate_ = 0.0;
+  }
   for (const auto l : f.route_) links_[l].sending.push_back(&f);
   f.sending_ = true;
   f.rate_ = 0.0;
@@ -253,6 +293,10 @@ void Network::leave(Flow& f) {
 
 void Network::solve_alone(Flow& f) {
   f.rate_limit_ = f.limit();
+  if (f.weight_ == 1.0) {
+    apply_rate(f, std::min(f.rate_limit_, f.narrowest_bps_), &f);
+    return;
+  }
   const double share = f.narrowest_bps_ / f.weight_;  // the filling's share on its links
   apply_rate(f, f.rate_limit_ / f.weight_ <= share ? f.rate_limit_ : share * f.weight_, &f);
 }

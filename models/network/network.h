@@ -101,6 +101,7 @@ class Flow {
   double narrowest_bps_ = 0.0;
   sim::Ring<Transfer> queue_;
   bool sending_ = false;   // the head transfer is on the wire and counted in link sharing
+  bool parked_ = false;    // idle, but left on its links, where it is alone (Flow::stop_sending)
   bool in_done_ = false;   // inside a transfer's done callback: pushes only queue
   bool delaying_ = false;  // the head transfer waits its delay
   sim::Simulation::EventId delay_event_ = 0;
@@ -111,6 +112,10 @@ class Flow {
   Duration last_update_{};
   bool have_finish_ = false;
   sim::Simulation::EventId finish_event_ = 0;
+  // The last whole-byte transfer time computed (schedule_finish): bytes, rate, nanoseconds.
+  double last_bytes_ = -1.0;
+  double last_rate_ = -1.0;
+  std::int64_t last_ns_ = 0;
   // Slow start.
   double cwnd_ = 0.0;  // bytes
   bool in_slow_start_ = false;
@@ -171,6 +176,8 @@ class Network {
     double unfrozen_weight = 0.0;
   };
 
+  // Whether f is the only flow on every link of its route (f among them).
+  bool alone(const Flow& f) const;
   void join(Flow& f);
   void leave(Flow& f);
   // Re-shares the component of the flows sharing a link with `route` (transitively).

@@ -139,6 +139,40 @@ TEST_CASE("rtt_weighted sharing divides a bottleneck in inverse proportion to RT
   CHECK(far.rate_bps() == Approx(60e6));
 }
 
+TEST_CASE("an idle flow leaves the whole link to a newcomer and shares it when it sends again",
+          "[network]") {
+  // A sends 1.25 MB alone (0.1 s at 100 Mbit/s) and idles; B starts at 0.2 s and must get the
+  // whole link; A sends again at 0.3 s and the two share it; the load never counts an idle flow.
+  sim::Simulation sim;
+  net::Network net(sim);
+  const auto l = net.add_link(mbps(100), Duration{}, 0.0, "l");
+  const auto other = net.add_link(mbps(100), Duration{}, 0.0, "other");
+  net::Flow& a = net.open_flow({l}, fluid());
+  net::Flow& b = net.open_flow({other, l}, fluid());
+  Finish first{&sim};
+  a.push(Bytes{1250000}, BitRate{}, Duration{}, &Finish::done, &first);
+  sim.run_until(Duration::ms(150));
+  CHECK(first.at == Approx(0.1).epsilon(1e-9));
+  CHECK(a.rate_bps() == 0.0);
+  CHECK(net.link_load_bps(l) == 0.0);
+  sim.run_until(Duration::ms(200));
+  b.push(Bytes{1000000000}, BitRate{}, Duration{}, nullptr, nullptr);
+  sim.run_until(Duration::ms(250));
+  CHECK(b.rate_bps() == Approx(100e6));
+  CHECK(net.link_load_bps(l) == Approx(100e6));
+  Finish second{&sim};
+  sim.run_until(Duration::ms(300));
+  a.push(Bytes{1250000}, BitRate{}, Duration{}, &Finish::done, &second);
+  sim.run_until(Duration::ms(350));
+  CHECK(a.rate_bps() == Approx(50e6));
+  CHECK(b.rate_bps() == Approx(50e6));
+  sim.run_until(Duration::ms(600));
+  // 1.25 MB at 6.25 MB/s: 0.2 s after 0.3 s; then B has the link alone again.
+  CHECK(second.at == Approx(0.5).epsilon(1e-9));
+  CHECK(b.rate_bps() == Approx(100e6));
+  CHECK(net.link_bytes(l).count() == 2500000);  // A's two transfers; B's is still on the wire
+}
+
 TEST_CASE("re-sharing touches only the flows that share links with the change", "[network]") {
   sim::Simulation sim;
   net::Network net(sim);

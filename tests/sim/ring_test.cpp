@@ -41,13 +41,21 @@ TEST_CASE("a ring keeps FIFO order through wrap-around and growth as a deque doe
 
 TEST_CASE("a popped slot comes back with the buffer it owned", "[ring]") {
   Ring<std::vector<int>> ring;
-  std::vector<int>& first = ring.push_slot();
-  first.assign(1000, 7);
-  const int* buffer = first.data();
-  first.clear();
-  ring.pop_front();
-  std::vector<int>& again = ring.push_slot();  // the same slot: one element, capacity 4
-  CHECK(again.empty());
-  CHECK(again.capacity() >= 1000);
-  CHECK(again.data() == buffer);
+  std::vector<const int*> buffers;
+  for (int i = 0; i < 4; ++i) {  // fills the first four slots
+    std::vector<int>& v = ring.push_slot();
+    v.assign(1000, i);
+    buffers.push_back(v.data());
+  }
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(ring.front().front() == i);
+    ring.front().clear();  // what a user does before popping: empty, capacity kept
+    ring.pop_front();
+  }
+  for (int i = 0; i < 4; ++i) {  // the same slots again, in the same order
+    std::vector<int>& again = ring.push_slot();
+    CHECK(again.empty());
+    CHECK(again.capacity() >= 1000);
+    CHECK(again.data() == buffers[static_cast<std::size_t>(i)]);
+  }
 }
