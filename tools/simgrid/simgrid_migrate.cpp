@@ -26,6 +26,7 @@
 #include <simgrid/s4u/VirtualMachine.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
