@@ -3,6 +3,7 @@
 //   migsim validate FILE...
 //   migsim list [algorithms|workloads|presets|metrics|scenario]
 //   migsim schema
+//   migsim compare BASELINE CURRENT [--tolerances FILE] [--by replicate|mean]
 // Exit codes: 0 success, 2 bad input (scenario or command line), 1 a run failed.
 #include <fmt/format.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <iostream>
 #include <thread>
 
+#include "analysis/compare.h"
 #include "analysis/summary.h"
 #include "models/host/hypervisor.h"
 #include "models/migration/algorithm.h"
@@ -52,6 +54,10 @@ const char* const kUsage =
     "  list [algorithms|workloads|presets|metrics|scenario]\n"
     "                      every parameter with its type, default and help\n"
     "  schema              print a JSON Schema of scenario files (for editors)\n"
+    "  compare BASELINE CURRENT [--tolerances FILE] [--by replicate|mean]\n"
+    "                      check CURRENT's metrics against BASELINE's (results.jsonl files\n"
+    "                      or run directories), record by record or by point means; exit 0\n"
+    "                      within tolerance, 1 when a metric drifted, 2 on bad input\n"
     "\n"
     "options:\n"
     "  --help              this text\n"
@@ -384,6 +390,44 @@ int cmd_list(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_compare(const std::vector<std::string>& args) {
+  po::options_description opts("compare");
+  opts.add_options()("tolerances", po::value<std::string>(), "tolerance file")(
+      "by", po::value<std::string>()->default_value("replicate"), "replicate or mean");
+  po::options_description hidden;
+  hidden.add_options()("files", po::value<std::vector<std::string>>()->composing());
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("files", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  const auto files =
+      vm.count("files") ? vm["files"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  if (files.size() != 2) throw UsageError("compare needs two results: BASELINE CURRENT");
+  const std::string by = vm["by"].as<std::string>();
+  if (by != "replicate" && by != "mean")
+    throw UsageError("--by must be replicate or mean, not '" + by + "'");
+  analysis::Tolerances tolerances;
+  if (vm.count("tolerances"))
+    tolerances = analysis::load_tolerances(vm["tolerances"].as<std::string>());
+  try {
+    const auto comparison = analysis::compare(
+        analysis::read_records(files[0]), analysis::read_records(files[1]), tolerances,
+        by == "mean" ? analysis::CompareMode::kMean : analysis::CompareMode::kReplicate);
+    std::cout << analysis::format_comparison(comparison);
+    return comparison.drifts.empty() ? 0 : 1;
+  } catch (const analysis::CompareInputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -410,6 +454,7 @@ int main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(rest, command_line);
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "list") return cmd_list(rest);
+    if (cmd == "compare") return cmd_compare(rest);
     if (cmd == "schema") {
       if (!rest.empty()) throw UsageError("schema takes no arguments");
       std::cout << scenarios::scenario_schema().dump(2) << "\n";
