@@ -1,5 +1,6 @@
 // The migsim executable: argument parsing and wiring only.
-//   migsim run FILE... [--out DIR] [--jobs N] [--quiet]
+//   migsim run FILE... [--out DIR] [--jobs N] [--quiet] [--shard I/N]
+//   migsim merge OUT DIR...
 //   migsim validate FILE...
 //   migsim list [algorithms|workloads|presets|metrics|scenario]
 //   migsim schema
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "analysis/compare.h"
+#include "analysis/merge.h"
 #include "analysis/summary.h"
 #include "models/host/hypervisor.h"
 #include "models/migration/algorithm.h"
@@ -47,9 +49,12 @@ const char* const kUsage =
     "usage: migsim <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run FILE... [--out DIR] [--jobs N] [--quiet]\n"
+    "  run FILE... [--out DIR] [--jobs N] [--quiet] [--shard I/N]\n"
     "                      run scenario files; write DIR/results.jsonl, DIR/results.csv,\n"
-    "                      DIR/summary.txt and DIR/manifest.json; print a summary table\n"
+    "                      DIR/summary.txt and DIR/manifest.json; print a summary table;\n"
+    "                      --shard runs only every N-th run from run I (0 <= I < N)\n"
+    "  merge OUT DIR...    put the outputs of all N shards of a sweep together in OUT, as one\n"
+    "                      unsharded run writes them\n"
     "  validate FILE...    check scenario files (and their sweeps) without running them\n"
     "  list [algorithms|workloads|presets|metrics|scenario]\n"
     "                      every parameter with its type, default and help\n"
@@ -168,7 +173,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
       "jobs",
       po::value<int>()->default_value(
           static_cast<int>(std::max(1U, std::thread::hardware_concurrency()))),
-      "parallel runs")("quiet", po::bool_switch(), "no summary table, no progress");
+      "parallel runs")("quiet", po::bool_switch(), "no summary table, no progress")(
+      "shard", po::value<std::string>(), "I/N: run only runs I, I+N, I+2N, ... (0 <= I < N)");
   po::variables_map vm;
   const auto files = parse_files(args, opts, vm);
   if (vm["jobs"].as<int>() < 1 || vm["jobs"].as<int>() > kMaxJobs)
@@ -177,8 +183,30 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   const auto jobs = static_cast<unsigned>(vm["jobs"].as<int>());
   const bool quiet = vm["quiet"].as<bool>();
 
+  std::int64_t shard_index = 0, shard_count = 1;
+  if (vm.count("shard")) {
+    const std::string text = vm["shard"].as<std::string>();
+    const auto slash = text.find('/');
+    try {
+      std::size_t used_i = 0, used_n = 0;
+      shard_index = std::stoll(text.substr(0, slash), &used_i);
+      shard_count = std::stoll(text.substr(slash + 1), &used_n);
+      if (slash == std::string::npos || used_i != slash || used_n != text.size() - slash - 1)
+        throw std::invalid_argument("form");
+    } catch (const std::exception&) {
+      throw UsageError("--shard takes I/N (two whole numbers, 0 <= I < N), not '" + text + "'");
+    }
+    if (shard_count < 1 || shard_count > 1000000 || shard_index < 0 || shard_index >= shard_count)
+      throw UsageError("--shard " + text + ": need 1 <= N <= 1000000 and 0 <= I < N");
+  }
+
   const auto points = load_all(files);  // all input errors before any run
-  const auto tasks = scenarios::plan_runs(points);
+  const auto all_tasks = scenarios::plan_runs(points);
+  // A shard takes every N-th run from its index: heavy and light sweep points spread evenly.
+  std::vector<scenarios::RunTask> tasks;
+  for (std::size_t i = 0; i < all_tasks.size(); ++i)
+    if (static_cast<std::int64_t>(i % static_cast<std::size_t>(shard_count)) == shard_index)
+      tasks.push_back(all_tasks[i]);
   const std::filesystem::path out = vm["out"].as<std::string>();
   prepare_output(out);
 
@@ -214,7 +242,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   write_file(out / "summary.txt", table);
   char host[256] = "unknown";
   gethostname(host, sizeof host - 1);
-  const scenarios::Json manifest{
+  scenarios::Json manifest{
       {"migsim_version", scenarios::kVersion},
       {"command", command_line},
       {"files", files},
@@ -226,6 +254,9 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
       {"hardware_threads", std::thread::hardware_concurrency()},
       {"metrics", analysis::metrics_json()},
   };
+  if (vm.count("shard"))
+    manifest["shard"] = {
+        {"index", shard_index}, {"count", shard_count}, {"runs_total", all_tasks.size()}};
   // The command line may hold bytes that are not UTF-8 (an --out path): escape, never fail.
   write_file(out / "manifest.json",
              manifest.dump(2, ' ', false, scenarios::Json::error_handler_t::replace) + "\n");
@@ -390,6 +421,36 @@ int cmd_list(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_merge(const std::vector<std::string>& args) {
+  if (args.size() < 2) throw UsageError("merge needs OUT and at least one shard directory");
+  for (const auto& a : args)
+    if (!a.empty() && a[0] == '-') throw UsageError("merge takes no options: " + a);
+  const std::filesystem::path out = args[0];
+  analysis::Merged merged;
+  try {
+    std::vector<analysis::ShardOutput> shards;
+    for (std::size_t i = 1; i < args.size(); ++i) shards.push_back(analysis::read_shard(args[i]));
+    merged = analysis::merge_shards(shards);
+  } catch (const analysis::CompareInputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+  prepare_output(out);
+  std::string jsonl;
+  for (const auto& line : merged.lines) jsonl += line + "\n";
+  write_file(out / "results.jsonl", jsonl);
+  write_file(out / "results.csv", analysis::to_csv(merged.heads));
+  const std::string table = analysis::format_table(analysis::summarize(merged.heads));
+  write_file(out / "summary.txt", table);
+  merged.manifest["migsim_version"] = scenarios::kVersion;
+  merged.manifest["metrics"] = analysis::metrics_json();
+  write_file(out / "manifest.json",
+             merged.manifest.dump(2, ' ', false, scenarios::Json::error_handler_t::replace) + "\n");
+  fmt::print("merged {} shards: {} runs, {} records in {}/results.jsonl\n", args.size() - 1,
+             merged.manifest["runs"].get<std::int64_t>(), merged.lines.size(), out.string());
+  return 0;
+}
+
 int cmd_compare(const std::vector<std::string>& args) {
   po::options_description opts("compare");
   opts.add_options()("tolerances", po::value<std::string>(), "tolerance file")(
@@ -455,6 +516,7 @@ int main(int argc, char** argv) {
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "list") return cmd_list(rest);
     if (cmd == "compare") return cmd_compare(rest);
+    if (cmd == "merge") return cmd_merge(rest);
     if (cmd == "schema") {
       if (!rest.empty()) throw UsageError("schema takes no arguments");
       std::cout << scenarios::scenario_schema().dump(2) << "\n";
