@@ -62,11 +62,6 @@ Tolerance read_tolerance(const std::string& file, const ConfigNode& node, const 
   return t;
 }
 
-std::string record_kind(const Json& r) {
-  const auto it = r.find("record");
-  return it != r.end() && it->is_string() ? it->get<std::string>() : "run";
-}
-
 std::string point_text(const Json& r) {
   std::string s;
   const auto it = r.find("point");

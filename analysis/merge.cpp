@@ -86,7 +86,7 @@ Merged merge_shards(const std::vector<ShardOutput>& shards) {
       const auto file_index = static_cast<std::size_t>(f - files.begin());
       const auto point = r.value("point_index", std::int64_t{-1});
       const auto replicate = r.value("replicate", std::int64_t{-1});
-      const std::string kind = r.value("record", std::string{"run"});
+      const std::string kind = record_kind(r);
       runs.insert({file_index, point, replicate});
       order.push_back({Order{file_index, point, replicate, kind == "batch" ? 1 : 0,
                              r.value("vm_index", std::int64_t{0})},

@@ -12,6 +12,11 @@
 
 namespace migsim::analysis {
 
+std::string record_kind(const Json& record) {
+  const auto it = record.find("record");
+  return it != record.end() && it->is_string() ? it->get<std::string>() : "run";
+}
+
 Estimate estimate(const std::vector<double>& values) {
   Estimate e;
   e.n = values.size();
@@ -53,7 +58,7 @@ std::vector<Column> table_metrics() {
 
 // The VM a record describes, or "batch", or "" for a single migration.
 std::string vm_label(const Json& rec) {
-  if (rec.value("record", "") == "batch") return "batch";
+  if (record_kind(rec) == "batch") return "batch";
   if (!rec.contains("vm_index")) return {};
   std::string label = rec["vm_index"].dump();
   const std::string name = rec.value("vm_name", "");

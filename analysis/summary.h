@@ -18,6 +18,9 @@ struct Estimate {
   std::size_t n = 0;
 };
 
+// What a record describes: "run" (a single migration), "vm" (one VM of several) or "batch".
+std::string record_kind(const Json& record);
+
 // Mean and 95% confidence interval of `values`.
 Estimate estimate(const std::vector<double>& values);
 

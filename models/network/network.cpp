@@ -140,7 +140,7 @@ void Flow::stop_sending() {
   idle_since_ = sim.now();
   // The window it stops with: the slow-start window, or what its last rate kept in flight.
   cwnd_at_stop_ = in_slow_start_ ? cwnd_ : rate_ * static_cast<double>(rtt().count_ns()) / 8e9;
-  if (net_->alone(*this)) {
+  if (net_->carries(route_, 1)) {  // only this flow
     // Nobody else is on its links, so nobody gains from its leaving: it stays on them, parked,
     // keeping its rate for when it sends again (a migration's sender idles between batches).
     // A flow that joins one of its links first makes it leave (Network::join).
@@ -261,9 +261,9 @@ double Network::link_load_bps(LinkId l) const {
   return sum;
 }
 
-bool Network::alone(const Flow& f) const {
-  for (const auto l : f.route_)
-    if (links_[l].sending.size() != 1) return false;
+bool Network::carries(const std::vector<LinkId>& route, std::size_t flows) const {
+  for (const auto l : route)
+    if (links_[l].sending.size() != flows) return false;
   return true;
 }
 
@@ -319,14 +319,7 @@ void Network::reshare(const std::vector<LinkId>& route, Flow* started) {
   // Alone on its route (one migration on its own path, the common case), a flow's component is
   // itself: it gets its own limit or its narrowest link, exactly as the filling below would
   // give it; and a flow that stopped on links now idle leaves nothing to re-share.
-  bool alone = true;
-  for (const auto l : route) {
-    if (links_[l].sending.size() != (started != nullptr ? 1U : 0U)) {
-      alone = false;
-      break;
-    }
-  }
-  if (alone) {
+  if (carries(route, started != nullptr ? 1 : 0)) {
     if (started != nullptr) solve_alone(*started);
     return;
   }

@@ -176,8 +176,9 @@ class Network {
     double unfrozen_weight = 0.0;
   };
 
-  // Whether f is the only flow on every link of its route (f among them).
-  bool alone(const Flow& f) const;
+  // Whether every link of `route` carries exactly `flows` sending flows (1 with a flow on it:
+  // that flow is alone there; 0: the route is idle).
+  bool carries(const std::vector<LinkId>& route, std::size_t flows) const;
   void join(Flow& f);
   void leave(Flow& f);
   // Re-shares the component of the flows sharing a link with `route` (transitively).
