@@ -5,6 +5,7 @@
 //   migsim list [algorithms|workloads|presets|metrics|scenario]
 //   migsim schema
 //   migsim compare BASELINE CURRENT [--tolerances FILE] [--by replicate|mean]
+//   migsim trace info|synth ..., migsim record ..., migsim import ..., migsim fit TRACE
 // Exit codes: 0 success, 2 bad input (scenario or command line), 1 a run failed.
 #include <fmt/format.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "analysis/compare.h"
 #include "analysis/merge.h"
 #include "analysis/summary.h"
+#include "cli/commands.h"
 #include "models/host/hypervisor.h"
 #include "models/migration/algorithm.h"
 #include "models/migration/metrics.h"
@@ -36,14 +38,11 @@ using namespace migsim;
 
 namespace {
 
-constexpr int kExitRunFailed = 1;
-constexpr int kExitBadInput = 2;
+using cli::kExitBadInput;
+using cli::kExitRunFailed;
+using cli::UsageError;
 // More threads than this only adds contention; runs are CPU-bound and independent.
 constexpr int kMaxJobs = 256;
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 const char* const kUsage =
     "usage: migsim <command> [options]\n"
@@ -63,6 +62,15 @@ const char* const kUsage =
     "                      check CURRENT's metrics against BASELINE's (results.jsonl files\n"
     "                      or run directories), record by record or by point means; exit 0\n"
     "                      within tolerance, 1 when a metric drifted, 2 on bad input\n"
+    "  trace info TRACE    a trace file's header, size and page counts\n"
+    "  trace synth FILE --interval 100ms --duration 60s --out TRACE [--point K]\n"
+    "                      record what a scenario's synthetic workload writes as a trace\n"
+    "  record --pid PID --interval 100ms [--duration 10s] --out TRACE\n"
+    "                      record a running Linux process's written pages (soft-dirty bits;\n"
+    "                      --method content compares page contents instead)\n"
+    "  import --format csv|lackey INPUT --out TRACE [--interval 1ms]\n"
+    "                      turn a CSV of time,page[,r|w] or valgrind lackey output into a trace\n"
+    "  fit TRACE           fit hotcold, uniform and sequential to a trace's dirty-set curve\n"
     "\n"
     "options:\n"
     "  --help              this text\n"
@@ -517,6 +525,10 @@ int main(int argc, char** argv) {
     if (cmd == "list") return cmd_list(rest);
     if (cmd == "compare") return cmd_compare(rest);
     if (cmd == "merge") return cmd_merge(rest);
+    if (cmd == "trace") return cli::cmd_trace(rest);
+    if (cmd == "record") return cli::cmd_record(rest, command_line);
+    if (cmd == "import") return cli::cmd_import(rest, command_line);
+    if (cmd == "fit") return cli::cmd_fit(rest);
     if (cmd == "schema") {
       if (!rest.empty()) throw UsageError("schema takes no arguments");
       std::cout << scenarios::scenario_schema().dump(2) << "\n";
@@ -527,6 +539,9 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << "\n\n" << kUsage;
     return kExitBadInput;
   } catch (const scenarios::ScenarioError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const cli::BadInput& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
   } catch (const std::exception& e) {

@@ -1,7 +1,9 @@
 #include "scenarios/run.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -96,6 +98,36 @@ class JsonText {
 
 namespace {
 
+// The workload, with the disk I/O it carries, and the background beside it.
+std::unique_ptr<vm::GuestActivity> make_activity(const ScenarioPoint& point,
+                                                 vm::GuestMemory& memory, std::int64_t replicate) {
+  const std::string base_dir = std::filesystem::path(point.file).parent_path().string();
+  workloads::WorkloadContext wctx{memory.pages(), memory.page_size(),
+                                  static_cast<std::uint64_t>(point.seed),
+                                  static_cast<std::uint64_t>(replicate)};
+  wctx.base_dir = base_dir;
+  const auto make = [](const std::string& type, const sim::ParamSet& params,
+                       const std::optional<workloads::DiskIoParams>& disk,
+                       const workloads::WorkloadContext& c) {
+    std::unique_ptr<vm::GuestActivity> a = workloads::workloads().find(type)->make(params, c);
+    if (disk)
+      a = std::make_unique<workloads::Together>(
+          std::move(a), std::make_unique<workloads::DiskIo>(*disk, c), std::string());
+    return a;
+  };
+  std::unique_ptr<vm::GuestActivity> activity =
+      make(point.workload_type, *point.workload, point.workload_disk, wctx);
+  if (point.background) {
+    workloads::WorkloadContext bctx = wctx;
+    bctx.section = "background";
+    activity = std::make_unique<workloads::Together>(
+        std::move(activity),
+        make(point.background_type, *point.background, point.background_disk, bctx));
+  }
+  activity->prepare(memory);
+  return activity;
+}
+
 // The scenario's network: its topology (or the one link between "source" and "destination"),
 // and routes between its hosts.
 class Wiring {
@@ -162,35 +194,6 @@ class VmRun {
   const migration::MigrationReport& report() const { return result_.report; }
 
  private:
-  // The workload, with the disk I/O it carries, and the background beside it.
-  static std::unique_ptr<vm::GuestActivity> make_activity(const ScenarioPoint& point,
-                                                          vm::GuestMemory& memory,
-                                                          std::int64_t replicate) {
-    const workloads::WorkloadContext wctx{memory.pages(), memory.page_size(),
-                                          static_cast<std::uint64_t>(point.seed),
-                                          static_cast<std::uint64_t>(replicate)};
-    const auto make = [](const std::string& type, const sim::ParamSet& params,
-                         const std::optional<workloads::DiskIoParams>& disk,
-                         const workloads::WorkloadContext& c) {
-      std::unique_ptr<vm::GuestActivity> a = workloads::workloads().find(type)->make(params, c);
-      if (disk)
-        a = std::make_unique<workloads::Together>(
-            std::move(a), std::make_unique<workloads::DiskIo>(*disk, c), std::string());
-      return a;
-    };
-    std::unique_ptr<vm::GuestActivity> activity =
-        make(point.workload_type, *point.workload, point.workload_disk, wctx);
-    if (point.background) {
-      workloads::WorkloadContext bctx = wctx;
-      bctx.section = "background";
-      activity = std::make_unique<workloads::Together>(
-          std::move(activity),
-          make(point.background_type, *point.background, point.background_disk, bctx));
-    }
-    activity->prepare(memory);
-    return activity;
-  }
-
   const ScenarioPoint& point_;
   vm::GuestMemory memory_;
   std::unique_ptr<vm::GuestActivity> activity_;
@@ -536,6 +539,52 @@ std::vector<Json> point_heads(const ScenarioPoint& point, std::int64_t replicate
 
 Json run_point(const ScenarioPoint& point, std::int64_t replicate) {
   return record_json(point, replicate, simulate(point, replicate));
+}
+
+}  // namespace migsim::scenarios
+
+namespace migsim::scenarios {
+
+std::shared_ptr<const workloads::Trace> synthesize_trace(const ScenarioPoint& point,
+                                                         std::int64_t replicate,
+                                                         sim::Duration interval,
+                                                         std::uint64_t frames) {
+  if (point.is_batch())
+    throw std::invalid_argument("a scenario with a `vms:` list has several guests; synthesize one");
+  vm::GuestMemory memory(point.vm, static_cast<std::uint64_t>(point.seed),
+                         static_cast<std::uint64_t>(replicate));
+  std::unique_ptr<vm::GuestActivity> activity = make_activity(point, memory, replicate);
+  workloads::TraceHeader h;
+  h.page_size = static_cast<std::uint64_t>(memory.page_size().count());
+  h.pages = memory.pages();
+  h.interval_ns = interval.count_ns();
+  h.source = "migsim trace synth " + point.file + " (point " + std::to_string(point.index) +
+             ", seed " + std::to_string(point.seed) + ", replicate " + std::to_string(replicate) +
+             ", workload " + point.workload_type + ")";
+  workloads::TraceBuilder b(h);
+  memory.clear_log();
+  std::vector<workloads::PageRun> runs;
+  for (std::uint64_t k = 0; k < frames; ++k) {
+    activity->advance(interval * static_cast<std::int64_t>(k),
+                      interval * static_cast<std::int64_t>(k + 1), memory);
+    runs.clear();
+    for (std::uint64_t w = 0; w < memory.word_count(); ++w) {
+      std::uint64_t bits = memory.peek(w);
+      while (bits != 0) {
+        const unsigned lo = static_cast<unsigned>(std::countr_zero(bits));
+        const unsigned len = static_cast<unsigned>(std::countr_one(bits >> lo));
+        const std::uint64_t first = w * 64 + lo;
+        if (!runs.empty() && runs.back().first + runs.back().count == first)
+          runs.back().count += len;
+        else
+          runs.push_back({first, len});
+        bits = len + lo >= 64 ? 0 : bits & ~(((std::uint64_t{1} << len) - 1) << lo);
+      }
+    }
+    memory.clear_log();
+    b.add_frame(runs);
+  }
+  return b.finish();
 }
 
 }  // namespace migsim::scenarios

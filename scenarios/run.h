@@ -18,6 +18,7 @@
 #include "models/migration/metrics.h"
 #include "models/migration/report.h"
 #include "scenarios/scenario.h"
+#include "workloads/trace_file.h"
 
 namespace migsim::scenarios {
 
@@ -68,6 +69,14 @@ std::vector<Json> point_heads(const ScenarioPoint& point, std::int64_t replicate
 
 // simulate + record_json (a single-migration point).
 Json run_point(const ScenarioPoint& point, std::int64_t replicate);
+
+// Runs the point's workload (and background) alone at the source for `frames` intervals and
+// records the pages it writes in each: `migsim trace synth`, and the reference a replay of the
+// trace is tested against. Single-migration points only.
+std::shared_ptr<const workloads::Trace> synthesize_trace(const ScenarioPoint& point,
+                                                         std::int64_t replicate,
+                                                         sim::Duration interval,
+                                                         std::uint64_t frames);
 
 extern const char* const kVersion;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <optional>
 
@@ -427,6 +428,7 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
   const std::uint64_t pages =
       static_cast<std::uint64_t>(p.vm.memory.count() / p.vm.page_size.count());
   // The workload and the optional background: the same types, read the same way.
+  const std::string base_dir = std::filesystem::path(file).parent_path().string();
   const auto read_workload = [&](std::string_view key, std::string& type,
                                  std::unique_ptr<sim::ParamSet>& params,
                                  std::optional<workloads::DiskIoParams>& disk) {
@@ -451,14 +453,14 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
       d.reject_unknown();
       try {
         (void)workloads::DiskIo(*disk,
-                                workloads::WorkloadContext{pages, p.vm.page_size, 0, 0, key});
+                                workloads::WorkloadContext{pages, p.vm.page_size, 0, 0, key, base_dir});
       } catch (const sim::ParamError& e) {
         d.fail_param(e);
       }
     }
     r.reject_unknown();
     try {
-      (void)entry->make(*params, workloads::WorkloadContext{pages, p.vm.page_size, 0, 0, key});
+      (void)entry->make(*params, workloads::WorkloadContext{pages, p.vm.page_size, 0, 0, key, base_dir});
     } catch (const sim::ParamError& e) {
       r.fail_param(e);
     }

@@ -14,6 +14,7 @@ const WorkloadRegistry& workloads() {
     register_memtester(r);
     register_read_heavy(r);
     register_desktop(r);
+    register_trace(r);
     return r;
   }();
   return registry;

@@ -28,6 +28,8 @@ struct WorkloadContext {
   // The scenario section the workload comes from ("workload" or "background"): it names the
   // random streams, so a background of the same type draws independently of the workload.
   std::string_view section = "workload";
+  // The directory of the scenario file: files a workload names (a trace) are relative to it.
+  std::string_view base_dir = {};
   // The workload's own random stream, derived from (seed, replicate, "<section>.<name>").
   sim::RandomStream stream(std::string_view name) const {
     std::string full(section);
@@ -56,6 +58,7 @@ void register_hotcold(WorkloadRegistry& r);
 void register_memtester(WorkloadRegistry& r);
 void register_read_heavy(WorkloadRegistry& r);
 void register_desktop(WorkloadRegistry& r);
+void register_trace(WorkloadRegistry& r);
 
 // Registers workload type P (parameters) / W (model, constructed from (P, WorkloadContext)).
 template <class P, class W>

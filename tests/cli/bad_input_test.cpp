@@ -91,7 +91,7 @@ const Case kCases[] = {
     {"link_bandwidth_overflow.yaml",    "link.bandwidth: ", 5},
     {"page_size_not_power_of_two.yaml", "vm.page_size: 3000B is not a power of two", 1},
     {"swept_key_invalid_base.yaml",     "vm.memory: expected a size", 2},
-    {"background_typo_type.yaml",       "background.type: 'unifrom' is not one of: idle, sequential, uniform, hotcold, memtester, read_heavy, desktop (did you mean uniform?)", 4},
+    {"background_typo_type.yaml",       "background.type: 'unifrom' is not one of: idle, sequential, uniform, hotcold, memtester, read_heavy, desktop, trace (did you mean uniform?)", 4},
     {"background_region_past_memory.yaml", "background.size: region 0B + 128MiB extends past guest memory (64MiB)", 6},
     {"algorithm_block_typo.yaml",       "migration.post_copy.push_ordr: unknown key 'push_ordr' (did you mean push_order?)", 6},
     {"algorithm_block_set_twice.yaml",  "migration.three_stage.prepull_pages: 'prepull_pages' is also set in migration itself", 8},
@@ -112,6 +112,10 @@ const Case kCases[] = {
     {"quoted_replications.yaml",        "replications: expected a whole number, at least 1, at most 1000000, not the quoted text", 1},
     {"missing_host_section.yaml",       "host.hypervisor: missing required key 'hypervisor'", 1},
     {"rate_too_high.yaml",              "workload.rate: 10000000000000/s is out of range", 2},
+    {"trace_missing_file.yaml",         "no-such.trace: cannot open: No such file or directory", 4},
+    {"trace_not_a_trace.yaml",          "empty.yaml: not a migsim trace", 6},
+    {"trace_bad_remap.yaml",            "workload.remap: 'stretch' is not one of: none, scale, wrap", 4},
+    {"trace_no_path.yaml",              "workload.path: a trace workload needs `path`", 4},
 };
 // clang-format on
 

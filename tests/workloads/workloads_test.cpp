@@ -47,9 +47,9 @@ struct Fixture {
 
 TEST_CASE("every documented workload is registered", "[workloads]") {
   for (const char* name :
-       {"idle", "sequential", "uniform", "hotcold", "memtester", "read_heavy", "desktop"})
+       {"idle", "sequential", "uniform", "hotcold", "memtester", "read_heavy", "desktop", "trace"})
     CHECK(workloads::workloads().find(name) != nullptr);
-  CHECK(workloads::workloads().entries().size() == 7);
+  CHECK(workloads::workloads().entries().size() == 8);
 }
 
 TEST_CASE("sequential dirties dirty_rate x t, in order, and wraps around its region",

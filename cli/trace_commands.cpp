@@ -1,0 +1,158 @@
+// The trace commands: argument parsing and wiring only.
+//   migsim trace info TRACE
+//   migsim trace synth SCENARIO --interval D --duration D --out TRACE [--point K] [--replicate R]
+//   migsim record --pid PID --interval D [--duration D] --out TRACE [--method ...] [--memory SIZE]
+//   migsim import --format csv|lackey INPUT --out TRACE [--interval D] [--memory SIZE]
+//   migsim fit TRACE
+#include <fmt/format.h>
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "scenarios/run.h"
+#include "scenarios/scenario.h"
+#include "workloads/trace_file.h"
+
+namespace po = boost::program_options;
+
+namespace migsim::cli {
+namespace {
+
+po::variables_map parse(const std::vector<std::string>& args, po::options_description& opts,
+                        const char* positional, int count) {
+  po::positional_options_description pos;
+  if (positional) pos.add(positional, count);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  return vm;
+}
+
+sim::Duration duration_option(const po::variables_map& vm, const char* name) {
+  sim::Duration d;
+  std::string error;
+  if (!sim::parse_duration(vm[name].as<std::string>(), d, error))
+    throw UsageError(std::string("--") + name + ": " + error);
+  if (d.count_ns() <= 0) throw UsageError(std::string("--") + name + " must be positive");
+  return d;
+}
+
+sim::Bytes bytes_option(const po::variables_map& vm, const char* name) {
+  sim::Bytes b;
+  std::string error;
+  if (!sim::parse_bytes(vm[name].as<std::string>(), b, error))
+    throw UsageError(std::string("--") + name + ": " + error);
+  return b;
+}
+
+std::string size_text(std::uint64_t bytes) {
+  if (bytes >= (1u << 20)) return fmt::format("{:.2f} MiB", static_cast<double>(bytes) / (1 << 20));
+  if (bytes >= (1u << 10)) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / (1 << 10));
+  return fmt::format("{} B", bytes);
+}
+
+void print_summary(const workloads::Trace& t, const std::string& name) {
+  const workloads::TraceHeader& h = t.header();
+  const std::uint64_t file_bytes = workloads::serialise_trace(t).size();
+  fmt::print("{}: migsim trace v{}, {}\n", name, workloads::kTraceVersion, size_text(file_bytes));
+  fmt::print("  source        {}\n", h.source.empty() ? "(not given)" : h.source);
+  fmt::print("  memory        {} ({} pages of {})\n",
+             sim::format_bytes(sim::Bytes{static_cast<std::int64_t>(h.pages * h.page_size)}),
+             h.pages, sim::format_bytes(sim::Bytes{static_cast<std::int64_t>(h.page_size)}));
+  fmt::print("  frames        {} x {} = {}\n", t.frames(),
+             sim::format_duration(sim::Duration::ns(h.interval_ns)),
+             sim::format_duration(sim::Duration::ns(t.duration_ns())));
+  fmt::print("  written       {} page writes, {} distinct pages ({:.1f}% of memory)\n",
+             t.written_pages_total(), t.distinct_written(),
+             100.0 * static_cast<double>(t.distinct_written()) / static_cast<double>(h.pages));
+  if (h.has_reads) fmt::print("  read          {} page reads\n", t.read_pages_total());
+  if (h.has_disk)
+    fmt::print("  disk          {} read, {} written, {} requests\n",
+               size_text(t.disk_total().read_bytes), size_text(t.disk_total().write_bytes),
+               t.disk_total().requests);
+  if (t.written_pages_total() > 0)
+    fmt::print("  encoding      {:.2f} bytes per written page (body {})\n",
+               static_cast<double>(t.body().size()) /
+                   static_cast<double>(t.written_pages_total() + t.read_pages_total()),
+               size_text(t.body().size()));
+  fmt::print("  xxh3          {:016x}\n", t.digest());
+}
+
+std::shared_ptr<const workloads::Trace> open_trace(const std::string& path) {
+  try {
+    return workloads::read_trace(path);
+  } catch (const workloads::TraceError& e) {
+    throw BadInput(e.what());
+  }
+}
+
+int cmd_trace_info(const std::vector<std::string>& args) {
+  po::options_description opts("trace info");
+  opts.add_options()("trace", po::value<std::vector<std::string>>(), "trace files");
+  const auto vm = parse(args, opts, "trace", -1);
+  if (!vm.count("trace")) throw UsageError("trace info needs a trace file");
+  for (const auto& f : vm["trace"].as<std::vector<std::string>>()) print_summary(*open_trace(f), f);
+  return 0;
+}
+
+int cmd_trace_synth(const std::vector<std::string>& args) {
+  po::options_description opts("trace synth");
+  opts.add_options()("scenario", po::value<std::string>(), "scenario file")(
+      "interval", po::value<std::string>()->default_value("100ms"), "frame interval")(
+      "duration", po::value<std::string>(), "trace length")("out", po::value<std::string>(),
+                                                            "trace file to write")(
+      "point", po::value<std::int64_t>()->default_value(0), "sweep point")(
+      "replicate", po::value<std::int64_t>()->default_value(0), "replicate");
+  const auto vm = parse(args, opts, "scenario", 1);
+  if (!vm.count("scenario")) throw UsageError("trace synth needs a scenario file");
+  if (!vm.count("duration")) throw UsageError("trace synth needs --duration");
+  if (!vm.count("out")) throw UsageError("trace synth needs --out TRACE");
+  const sim::Duration interval = duration_option(vm, "interval");
+  const sim::Duration duration = duration_option(vm, "duration");
+  if (duration.count_ns() % interval.count_ns() != 0)
+    throw UsageError("--duration must be a whole number of --interval");
+  const auto points = scenarios::load_scenario(vm["scenario"].as<std::string>());
+  const std::int64_t point = vm["point"].as<std::int64_t>();
+  if (point < 0 || point >= static_cast<std::int64_t>(points.size()))
+    throw UsageError(fmt::format("--point {}: the scenario has {} point(s), 0 to {}", point,
+                                 points.size(), points.size() - 1));
+  const std::int64_t replicate = vm["replicate"].as<std::int64_t>();
+  if (replicate < 0) throw UsageError("--replicate must be at least 0");
+  const auto frames = static_cast<std::uint64_t>(duration.count_ns() / interval.count_ns());
+  const auto trace = scenarios::synthesize_trace(points[static_cast<std::size_t>(point)], replicate,
+                                                 interval, frames);
+  const std::string out = vm["out"].as<std::string>();
+  workloads::write_trace(out, *trace);
+  print_summary(*trace, out);
+  return 0;
+}
+
+}  // namespace
+
+int cmd_trace(const std::vector<std::string>& args) {
+  if (args.empty()) throw UsageError("trace needs an action: info or synth");
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "info") return cmd_trace_info(rest);
+  if (args[0] == "synth") return cmd_trace_synth(rest);
+  throw UsageError("unknown trace action '" + args[0] + "' (allowed: info, synth)");
+}
+
+}  // namespace migsim::cli
+
+namespace migsim::cli {
+int cmd_record(const std::vector<std::string>&, const std::string&) {
+  throw UsageError("todo");
+}
+int cmd_import(const std::vector<std::string>&, const std::string&) {
+  throw UsageError("todo");
+}
+int cmd_fit(const std::vector<std::string>&) {
+  throw UsageError("todo");
+}
+}  // namespace migsim::cli
