@@ -6,7 +6,12 @@
 //   migsim fit TRACE
 #include <fmt/format.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 
@@ -14,6 +19,7 @@
 #include "scenarios/run.h"
 #include "scenarios/scenario.h"
 #include "workloads/trace_file.h"
+#include "workloads/trace_record.h"
 
 namespace po = boost::program_options;
 
@@ -133,7 +139,103 @@ int cmd_trace_synth(const std::vector<std::string>& args) {
   return 0;
 }
 
+volatile bool interrupted = false;
+
+// Starts `command` stopped before exec (it waits on a pipe), so recording sees it from its first
+// instruction; returns its PID and the pipe's write end (close it to let the command run).
+std::pair<pid_t, int> spawn_waiting(const std::vector<std::string>& command) {
+  int go[2];
+  if (::pipe(go) != 0) throw BadInput(std::string("pipe: ") + std::strerror(errno));
+  const pid_t pid = ::fork();
+  if (pid < 0) throw BadInput(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::close(go[1]);
+    char c;
+    (void)::read(go[0], &c, 1);
+    ::close(go[0]);
+    std::vector<char*> argv;
+    for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    std::fprintf(stderr, "error: cannot run %s: %s\n", argv[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  ::close(go[0]);
+  return {pid, go[1]};
+}
+
 }  // namespace
+
+int cmd_record(const std::vector<std::string>& all_args, const std::string& command_line) {
+  // Everything after `--` is a command to start and record.
+  auto dashdash = std::find(all_args.begin(), all_args.end(), "--");
+  const std::vector<std::string> args(all_args.begin(), dashdash);
+  const std::vector<std::string> command(dashdash == all_args.end() ? dashdash : dashdash + 1,
+                                         all_args.end());
+  po::options_description opts("record");
+  opts.add_options()("pid", po::value<std::int64_t>(), "process to record")(
+      "interval", po::value<std::string>()->default_value("100ms"), "sampling interval")(
+      "duration", po::value<std::string>(), "how long to record")("out", po::value<std::string>(),
+                                                                  "trace file")(
+      "method", po::value<std::string>()->default_value("soft-dirty"), "soft-dirty or content")(
+      "children", po::bool_switch(), "record the process's descendants too")(
+      "memory", po::value<std::string>(), "guest memory size");
+  const auto vm = parse(args, opts, nullptr, 0);
+  if (vm.count("pid") == (command.empty() ? 0u : 1u))
+    throw UsageError("record needs exactly one of --pid PID and -- COMMAND...");
+  if (!vm.count("out")) throw UsageError("record needs --out TRACE");
+  const std::string method = vm["method"].as<std::string>();
+  if (method != "soft-dirty" && method != "content")
+    throw UsageError("--method must be soft-dirty or content, not '" + method + "'");
+  const sim::Duration interval = duration_option(vm, "interval");
+  const sim::Duration duration =
+      vm.count("duration") ? duration_option(vm, "duration") : sim::Duration{};
+  std::uint64_t memory_pages = 0;
+  if (vm.count("memory")) {
+    const sim::Bytes b = bytes_option(vm, "memory");
+    const auto page = static_cast<std::int64_t>(::sysconf(_SC_PAGESIZE));
+    if (b.count() <= 0 || b.count() % page != 0)
+      throw UsageError("--memory must be a positive whole number of " + std::to_string(page) +
+                       "-byte pages");
+    memory_pages = static_cast<std::uint64_t>(b.count() / page);
+  }
+  workloads::RecordOptions o;
+  o.method =
+      method == "content" ? workloads::RecordMethod::kContent : workloads::RecordMethod::kSoftDirty;
+  o.children = vm["children"].as<bool>();
+  o.memory_pages = memory_pages;
+  int go = -1;
+  if (command.empty()) {
+    const std::int64_t pid = vm["pid"].as<std::int64_t>();
+    if (pid <= 0 || pid > std::numeric_limits<pid_t>::max())
+      throw UsageError("--pid must be a process ID");
+    o.pid = static_cast<pid_t>(pid);
+  } else {
+    std::tie(o.pid, go) = spawn_waiting(command);
+  }
+  std::shared_ptr<const workloads::Trace> trace;
+  try {
+    workloads::Recorder recorder(o);
+    std::signal(SIGINT, [](int) { interrupted = true; });
+    if (go >= 0) ::close(go);
+    trace = workloads::record_trace(recorder, interval.count_ns(), duration.count_ns(),
+                                    command_line, memory_pages, &interrupted);
+  } catch (const workloads::RecordError& e) {
+    if (go >= 0) {
+      ::kill(o.pid, SIGKILL);
+      ::waitpid(o.pid, nullptr, 0);
+    }
+    throw BadInput(e.what());
+  }
+  if (go >= 0) {  // the command outlived --duration: stop it
+    ::kill(o.pid, SIGTERM);
+    ::waitpid(o.pid, nullptr, 0);
+  }
+  const std::string out = vm["out"].as<std::string>();
+  workloads::write_trace(out, *trace);
+  print_summary(*trace, out);
+  return 0;
+}
 
 int cmd_trace(const std::vector<std::string>& args) {
   if (args.empty()) throw UsageError("trace needs an action: info or synth");
@@ -146,9 +248,6 @@ int cmd_trace(const std::vector<std::string>& args) {
 }  // namespace migsim::cli
 
 namespace migsim::cli {
-int cmd_record(const std::vector<std::string>&, const std::string&) {
-  throw UsageError("todo");
-}
 int cmd_import(const std::vector<std::string>&, const std::string&) {
   throw UsageError("todo");
 }
