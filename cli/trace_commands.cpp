@@ -166,7 +166,24 @@ std::pair<pid_t, int> spawn_waiting(const std::vector<std::string>& command) {
 
 }  // namespace
 
-int cmd_record(const std::vector<std::string>& all_args, const std::string& command_line) {
+// The command line as a shell would take it back (arguments with spaces or quotes quoted).
+std::string shell_line(const std::string& head, const std::vector<std::string>& args) {
+  std::string out = head;
+  for (const auto& a : args) {
+    out += ' ';
+    if (!a.empty() && a.find_first_of(" \t\"'\\$&;|<>()*?`") == std::string::npos) {
+      out += a;
+      continue;
+    }
+    out += '\'';
+    for (const char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    out += '\'';
+  }
+  return out;
+}
+
+int cmd_record(const std::vector<std::string>& all_args, const std::string&) {
+  const std::string command_line = shell_line("migsim record", all_args);
   // Everything after `--` is a command to start and record.
   auto dashdash = std::find(all_args.begin(), all_args.end(), "--");
   const std::vector<std::string> args(all_args.begin(), dashdash);

@@ -6,6 +6,7 @@
 #   wan-streams            a WAN migration over 1 to 16 TCP streams
 #   evacuation             8 VMs leave a host one, 2, 4 or 8 at a time (makespan, downtime)
 #   xvmotion-metro-lan     memory and disk over LAN, metro and WAN, sync vs async mirror
+#   recorded-traces        four algorithms on traces recorded from memtester, a build, redis
 # Usage: scripts/examples.sh [OUT_DIR]   (default: results/examples; needs a release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ plot() {  # name, x key, metrics
     --x "$2" --metrics "$3"
 }
 for name in jo-egger-desktop huawei-memory-compare huawei-compression wan-streams evacuation \
-  xvmotion-metro-lan; do
+  xvmotion-metro-lan recorded-traces; do
   "$migsim" run "scenarios/examples/$name.yaml" --out "$out/$name" --jobs 2
 done
 plot jo-egger-desktop workload.cache_fraction total_time_s,switch_time_s,downtime_s,bytes_storage
@@ -32,3 +33,4 @@ plot evacuation schedule.max_concurrent makespan_s,downtime_max_s,total_time_mea
 plot evacuation schedule.max_concurrent downtime_s,total_time_s figure-vms
 plot xvmotion-metro-lan link.preset total_time_s,downtime_s,disk_write_latency_s,guest_io_throttled_s \
   figure
+plot recorded-traces workload.path total_time_s,downtime_s,bytes_total,guest_stall_s figure

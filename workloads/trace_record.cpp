@@ -88,6 +88,16 @@ bool writable_mappings(pid_t pid, std::uint64_t page_size, std::vector<Mapping>&
   return !out.empty() || f.eof();
 }
 
+// Running (not gone, not a zombie waiting for its parent).
+bool alive(pid_t pid) {
+  if (::kill(pid, 0) != 0) return false;
+  std::ifstream f(proc(pid, "stat"));
+  std::string stat;
+  if (!std::getline(f, stat)) return false;
+  const auto close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
+}
+
 }  // namespace
 
 struct Recorder::Process {
@@ -340,7 +350,7 @@ bool Recorder::sample(std::vector<PageRun>& out) {
     else
       out.push_back({g, 1});
   }
-  return !processes_.empty() && ::kill(options_.pid, 0) == 0;
+  return !processes_.empty() && alive(options_.pid);
 }
 
 std::shared_ptr<const Trace> record_trace(Recorder& recorder, std::int64_t interval_ns,
