@@ -10,15 +10,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bit>
 #include <boost/program_options.hpp>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
+#include "analysis/fit.h"
 #include "cli/commands.h"
 #include "scenarios/run.h"
 #include "scenarios/scenario.h"
 #include "workloads/trace_file.h"
+#include "workloads/trace_import.h"
 #include "workloads/trace_record.h"
 
 namespace po = boost::program_options;
@@ -254,6 +259,99 @@ int cmd_record(const std::vector<std::string>& all_args, const std::string&) {
   return 0;
 }
 
+int cmd_import(const std::vector<std::string>& args, const std::string&) {
+  po::options_description opts("import");
+  opts.add_options()("input", po::value<std::string>(), "input file (- = standard input)")(
+      "format", po::value<std::string>(), "csv or lackey")("out", po::value<std::string>(),
+                                                           "trace file")(
+      "interval", po::value<std::string>()->default_value("1ms"), "frame interval")(
+      "page-size", po::value<std::string>()->default_value("4KiB"), "page size")(
+      "memory", po::value<std::string>(), "guest memory size")(
+      "addresses", po::bool_switch(), "csv: the page column holds byte addresses")(
+      "access-time", po::value<std::string>()->default_value("1ns"),
+      "lackey: guest time per traced access")("instructions", po::bool_switch(),
+                                              "lackey: count instruction fetches as reads");
+  const auto vm = parse(args, opts, "input", 1);
+  if (!vm.count("input")) throw UsageError("import needs an input file (or - for standard input)");
+  if (!vm.count("format")) throw UsageError("import needs --format csv or --format lackey");
+  if (!vm.count("out")) throw UsageError("import needs --out TRACE");
+  const std::string format = vm["format"].as<std::string>();
+  if (format != "csv" && format != "lackey")
+    throw UsageError("--format must be csv or lackey, not '" + format + "'");
+  workloads::ImportOptions o;
+  o.format = format == "csv" ? workloads::ImportFormat::kCsv : workloads::ImportFormat::kLackey;
+  o.interval_ns = duration_option(vm, "interval").count_ns();
+  const sim::Bytes page = bytes_option(vm, "page-size");
+  if (page.count() < 512 || page.count() > (1 << 30) ||
+      !std::has_single_bit(static_cast<std::uint64_t>(page.count())))
+    throw UsageError("--page-size must be a power of two from 512B to 1GiB");
+  o.page_size = static_cast<std::uint64_t>(page.count());
+  if (vm.count("memory")) {
+    const sim::Bytes b = bytes_option(vm, "memory");
+    if (b.count() <= 0 || b.count() % page.count() != 0)
+      throw UsageError("--memory must be a positive whole number of pages");
+    o.memory_pages = static_cast<std::uint64_t>(b.count() / page.count());
+  }
+  o.addresses = vm["addresses"].as<bool>();
+  o.access_ns = duration_option(vm, "access-time").count_ns();
+  o.instructions = vm["instructions"].as<bool>();
+  o.source = shell_line("migsim import", args);
+  const std::string input = vm["input"].as<std::string>();
+  std::shared_ptr<const workloads::Trace> trace;
+  try {
+    if (input == "-") {
+      trace = workloads::import_trace(std::cin, "(standard input)", o);
+    } else {
+      std::ifstream in(input);
+      if (!in) throw BadInput(input + ": cannot open: " + std::strerror(errno));
+      trace = workloads::import_trace(in, input, o);
+    }
+  } catch (const workloads::ImportError& e) {
+    throw BadInput(e.what());
+  }
+  const std::string out = vm["out"].as<std::string>();
+  workloads::write_trace(out, *trace);
+  print_summary(*trace, out);
+  return 0;
+}
+
+int cmd_fit(const std::vector<std::string>& args) {
+  po::options_description opts("fit");
+  opts.add_options()("trace", po::value<std::string>(), "trace file")(
+      "curve", po::value<std::string>(), "write the measured and fitted curves as CSV");
+  const auto vm = parse(args, opts, "trace", 1);
+  if (!vm.count("trace")) throw UsageError("fit needs a trace file");
+  const std::string path = vm["trace"].as<std::string>();
+  const auto trace = open_trace(path);
+  const auto curve = analysis::dirty_curve(*trace);
+  if (curve.empty() || curve.back().pages == 0)
+    throw BadInput(path + ": the trace writes no pages");
+  const auto fits = analysis::fit_workloads(*trace, curve);
+  fmt::print(
+      "{}: distinct pages written in a window of 0 to {}, averaged over window starts\n", path,
+      sim::format_duration(sim::Duration::ns(static_cast<std::int64_t>(curve.back().t * 1e9))));
+  fmt::print("  measured: {:.0f} pages after {:.3g} s, {:.0f} after {:.3g} s ({} points)\n",
+             curve.front().pages, curve.front().t, curve.back().pages, curve.back().t,
+             curve.size());
+  fmt::print("\n{:<11} {:>10}  {}\n", "model", "fit error", "workload (fitted parameters)");
+  for (const auto& f : fits) fmt::print("{:<11} {:>9.2f}%  {}\n", f.model, 100.0 * f.error, f.yaml);
+  fmt::print(
+      "\nfit error: RMS of (model - measured) over the curve, as a share of its largest value\n");
+  if (vm.count("curve")) {
+    std::ofstream out(vm["curve"].as<std::string>());
+    out << "t_s,measured";
+    for (const auto& f : fits) out << ',' << f.model;
+    out << '\n';
+    for (std::size_t i = 0; i < curve.size(); ++i) {
+      out << sim::format_double(curve[i].t) << ',' << sim::format_double(curve[i].pages);
+      for (const auto& f : fits) out << ',' << sim::format_double(f.predicted[i]);
+      out << '\n';
+    }
+    if (!out) throw BadInput(vm["curve"].as<std::string>() + ": cannot write");
+  }
+  return 0;
+}
+
 int cmd_trace(const std::vector<std::string>& args) {
   if (args.empty()) throw UsageError("trace needs an action: info or synth");
   const std::vector<std::string> rest(args.begin() + 1, args.end());
@@ -262,13 +360,4 @@ int cmd_trace(const std::vector<std::string>& args) {
   throw UsageError("unknown trace action '" + args[0] + "' (allowed: info, synth)");
 }
 
-}  // namespace migsim::cli
-
-namespace migsim::cli {
-int cmd_import(const std::vector<std::string>&, const std::string&) {
-  throw UsageError("todo");
-}
-int cmd_fit(const std::vector<std::string>&) {
-  throw UsageError("todo");
-}
 }  // namespace migsim::cli
