@@ -67,44 +67,65 @@ std::string vm_label(const Json& rec) {
 
 }  // namespace
 
-std::vector<PointSummary> summarize(const std::vector<Json>& records) {
-  const auto columns = table_metrics();
-  struct Acc {
-    PointSummary s;
-    std::vector<std::vector<double>> values;  // per table metric
-  };
-  std::vector<Acc> groups;
-  std::map<std::tuple<std::string, std::size_t, std::string>, std::size_t> index;
-  for (const auto& rec : records) {
-    const auto key = std::make_tuple(rec["scenario_file"].get<std::string>(),
-                                     rec["point_index"].get<std::size_t>(), vm_label(rec));
-    auto [it, added] = index.emplace(key, groups.size());
-    if (added) {
-      Acc a;
-      const std::string name = rec["scenario_name"].get<std::string>();
-      a.s.scenario = name.empty() ? std::get<0>(key) : name;
-      a.s.point_index = std::get<1>(key);
-      a.s.vm = std::get<2>(key);
-      for (const auto& [k, v] : rec["point"].items())
-        a.s.point += (a.s.point.empty() ? "" : " ") + k + "=" + v.get<std::string>();
-      a.values.resize(columns.size());
-      groups.push_back(std::move(a));
-    }
-    Acc& a = groups[it->second];
-    const Json& m = rec["metrics"];
-    for (std::size_t c = 0; c < columns.size(); ++c) {
-      const auto f = m.find(std::string(columns[c].name));
-      if (f != m.end() && f->is_number()) a.values[c].push_back(f->get<double>());
-    }
+void Summarizer::add(const Json& rec) {
+  if (columns_.empty())
+    for (const auto& c : table_metrics()) columns_.emplace_back(c.name);
+  const auto key = std::make_tuple(rec["scenario_file"].get<std::string>(),
+                                   rec["point_index"].get<std::size_t>(), vm_label(rec));
+  auto [it, added] = index_.emplace(key, groups_.size());
+  if (added) {
+    Group g;
+    const std::string name = rec["scenario_name"].get<std::string>();
+    g.summary.scenario = name.empty() ? std::get<0>(key) : name;
+    g.summary.point_index = std::get<1>(key);
+    g.summary.vm = std::get<2>(key);
+    for (const auto& [k, v] : rec["point"].items())
+      g.summary.point += (g.summary.point.empty() ? "" : " ") + k + "=" + v.get<std::string>();
+    g.moments.resize(columns_.size());
+    groups_.push_back(std::move(g));
   }
+  Group& g = groups_[it->second];
+  const Json& m = rec["metrics"];
+  for (std::size_t c = 0; c < columns_.size(); ++c) {
+    const auto f = m.find(columns_[c]);
+    if (f == m.end() || !f->is_number()) continue;
+    // Welford's update: the mean and the sum of squared deviations, one value at a time.
+    Moments& mo = g.moments[c];
+    const double v = f->get<double>();
+    ++mo.n;
+    const double delta = v - mo.mean;
+    mo.mean += delta / static_cast<double>(mo.n);
+    mo.m2 += delta * (v - mo.mean);
+  }
+}
+
+std::vector<PointSummary> Summarizer::result() const {
   std::vector<PointSummary> out;
-  for (auto& a : groups) {
-    for (std::size_t c = 0; c < columns.size(); ++c)
-      if (!a.values[c].empty())
-        a.s.metrics.emplace_back(std::string(columns[c].name), estimate(a.values[c]));
-    out.push_back(std::move(a.s));
+  for (const Group& g : groups_) {
+    PointSummary s = g.summary;
+    for (std::size_t c = 0; c < columns_.size(); ++c) {
+      const Moments& mo = g.moments[c];
+      if (mo.n == 0) continue;
+      Estimate e;
+      e.n = mo.n;
+      e.mean = mo.mean;
+      if (mo.n >= 2) {
+        const double sd = std::sqrt(mo.m2 / static_cast<double>(mo.n - 1));
+        const boost::math::students_t dist(static_cast<double>(mo.n - 1));
+        e.half_width =
+            boost::math::quantile(dist, 0.975) * sd / std::sqrt(static_cast<double>(mo.n));
+      }
+      s.metrics.emplace_back(columns_[c], e);
+    }
+    out.push_back(std::move(s));
   }
   return out;
+}
+
+std::vector<PointSummary> summarize(const std::vector<Json>& records) {
+  Summarizer s;
+  for (const auto& rec : records) s.add(rec);
+  return s.result();
 }
 
 std::string format_table(const std::vector<PointSummary>& rows) {
@@ -192,16 +213,17 @@ std::string csv_field(const Json& v) {
 
 }  // namespace
 
-std::string to_csv(const std::vector<Json>& records) {
-  std::vector<std::string> point_keys, metric_keys;
-  for (const auto& rec : records) {
-    for (const auto& [k, v] : rec["point"].items())
-      if (std::find(point_keys.begin(), point_keys.end(), k) == point_keys.end())
-        point_keys.push_back(k);
-    for (const auto& [k, v] : rec["metrics"].items())
-      if (std::find(metric_keys.begin(), metric_keys.end(), k) == metric_keys.end())
-        metric_keys.push_back(k);
-  }
+void CsvColumns::add(const Json& rec) {
+  for (const auto& [k, v] : rec["point"].items())
+    if (std::find(point_keys_.begin(), point_keys_.end(), k) == point_keys_.end())
+      point_keys_.push_back(k);
+  for (const auto& [k, v] : rec["metrics"].items())
+    if (std::find(metric_keys_.begin(), metric_keys_.end(), k) == metric_keys_.end())
+      metric_keys_.push_back(k);
+  if (rec.contains("record")) vms_ = true;
+}
+
+std::string CsvColumns::header() {
   // Declared metrics in declaration order, whatever the first record reported; any other
   // metric (from an older record) after them in order of appearance.
   std::vector<std::string_view> declared;
@@ -213,29 +235,37 @@ std::string to_csv(const std::vector<Json>& records) {
     return static_cast<std::size_t>(std::find(declared.begin(), declared.end(), name) -
                                     declared.begin());
   };
-  std::stable_sort(metric_keys.begin(), metric_keys.end(),
+  std::stable_sort(metric_keys_.begin(), metric_keys_.end(),
                    [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
-  const bool vms = std::any_of(records.begin(), records.end(),
-                               [](const Json& r) { return r.contains("record"); });
   std::string out = "scenario_file,scenario_name,point_index";
-  for (const auto& k : point_keys) out += "," + csv_field(Json(k));
+  for (const auto& k : point_keys_) out += "," + csv_field(Json(k));
   out += ",replicate,seed";
-  if (vms) out += ",record,vm_index,vm_name";
-  for (const auto& k : metric_keys) out += "," + k;
+  if (vms_) out += ",record,vm_index,vm_name";
+  for (const auto& k : metric_keys_) out += "," + k;
   out += "\n";
-  for (const auto& rec : records) {
-    out += csv_field(rec["scenario_file"]) + "," + csv_field(rec["scenario_name"]) + "," +
-           csv_field(rec["point_index"]);
-    for (const auto& k : point_keys)
-      out += "," + (rec["point"].contains(k) ? csv_field(rec["point"][k]) : "");
-    out += "," + csv_field(rec["replicate"]) + "," + csv_field(rec["seed"]);
-    if (vms)
-      for (const char* k : {"record", "vm_index", "vm_name"})
-        out += "," + (rec.contains(k) ? csv_field(rec[k]) : "");
-    for (const auto& k : metric_keys)
-      out += "," + (rec["metrics"].contains(k) ? csv_field(rec["metrics"][k]) : "");
-    out += "\n";
-  }
+  return out;
+}
+
+std::string CsvColumns::row(const Json& rec) const {
+  std::string out = csv_field(rec["scenario_file"]) + "," + csv_field(rec["scenario_name"]) + "," +
+                    csv_field(rec["point_index"]);
+  for (const auto& k : point_keys_)
+    out += "," + (rec["point"].contains(k) ? csv_field(rec["point"][k]) : "");
+  out += "," + csv_field(rec["replicate"]) + "," + csv_field(rec["seed"]);
+  if (vms_)
+    for (const char* k : {"record", "vm_index", "vm_name"})
+      out += "," + (rec.contains(k) ? csv_field(rec[k]) : "");
+  for (const auto& k : metric_keys_)
+    out += "," + (rec["metrics"].contains(k) ? csv_field(rec["metrics"][k]) : "");
+  out += "\n";
+  return out;
+}
+
+std::string to_csv(const std::vector<Json>& records) {
+  CsvColumns columns;
+  for (const auto& rec : records) columns.add(rec);
+  std::string out = columns.header();
+  for (const auto& rec : records) out += columns.row(rec);
   return out;
 }
 

@@ -7,16 +7,22 @@
 //   migsim compare BASELINE CURRENT [--tolerances FILE] [--by replicate|mean]
 //   migsim trace info|synth ..., migsim record ..., migsim import ..., migsim fit TRACE
 // Exit codes: 0 success, 2 bad input (scenario or command line), 1 a run failed.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <thread>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "analysis/compare.h"
 #include "analysis/merge.h"
@@ -48,10 +54,11 @@ const char* const kUsage =
     "usage: migsim <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run FILE... [--out DIR] [--jobs N] [--quiet] [--shard I/N]\n"
+    "  run FILE... [--out DIR] [--jobs N] [--quiet] [--progress] [--shard I/N]\n"
     "                      run scenario files; write DIR/results.jsonl, DIR/results.csv,\n"
     "                      DIR/summary.txt and DIR/manifest.json; print a summary table;\n"
     "                      --shard runs only every N-th run from run I (0 <= I < N)\n"
+    "  run --resume DIR    complete an interrupted (killed, failed) sweep in DIR\n"
     "  merge OUT DIR...    put the outputs of all N shards of a sweep together in OUT, as one\n"
     "                      unsharded run writes them\n"
     "  validate FILE...    check scenario files (and their sweeps) without running them\n"
@@ -175,6 +182,133 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
+// A scenario file's bytes, hashed: a resumed sweep must run the files it started with.
+std::string file_digest(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return fmt::format("{:016x}", XXH3_64bits(bytes.data(), bytes.size()));
+}
+
+void write_manifest(const std::filesystem::path& out, const scenarios::Json& manifest) {
+  // Written whole to a temporary name and renamed: a kill leaves the old or the new one.
+  const std::filesystem::path tmp = out / "manifest.json.tmp";
+  write_file(tmp, manifest.dump(2, ' ', false, scenarios::Json::error_handler_t::replace) + "\n");
+  std::filesystem::rename(tmp, out / "manifest.json");
+}
+
+// results.jsonl, appended run by run (each run's lines in one write) and fsynced in batches: at
+// most every 1000 runs or 2 s, whichever comes first, and at the end.
+class ResultsFile {
+ public:
+  ResultsFile(const std::filesystem::path& path, bool append) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC),
+                 0644);
+    if (fd_ < 0)
+      throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+    path_ = path.string();
+  }
+  ~ResultsFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  void append(const std::string& lines) {
+    for (std::size_t at = 0; at < lines.size();) {
+      const ssize_t n = ::write(fd_, lines.data() + at, lines.size() - at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw std::runtime_error("writing " + path_ + " failed: " + std::strerror(errno));
+      at += static_cast<std::size_t>(n);
+    }
+    ++unsynced_;
+    const auto now = std::chrono::steady_clock::now();
+    if (unsynced_ >= 1000 || now - synced_at_ > std::chrono::seconds(2)) sync();
+  }
+  void sync() {
+    if (unsynced_ == 0) return;
+    ::fsync(fd_);
+    unsynced_ = 0;
+    synced_at_ = std::chrono::steady_clock::now();
+  }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+  std::size_t unsynced_ = 0;
+  std::chrono::steady_clock::time_point synced_at_ = std::chrono::steady_clock::now();
+};
+
+// How many of the planned runs results.jsonl already holds whole; cuts what follows them (a
+// line torn by a kill, the first VMs of a batch whose batch record is missing). A line that
+// does not belong to the run it stands for is bad input.
+std::size_t repair_results(const std::filesystem::path& path,
+                           const std::function<scenarios::RunTask(std::size_t)>& task,
+                           std::size_t planned) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return 0;
+  std::size_t runs = 0, lines_in_run = 0;
+  std::uint64_t offset = 0, kept = 0, line_no = 0;
+  std::string line;
+  while (runs < planned && std::getline(in, line)) {
+    if (in.eof()) break;  // no newline: torn by a kill
+    ++line_no;
+    offset += line.size() + 1;
+    const scenarios::RunTask t = task(runs);
+    const std::size_t expected = t.point->is_batch() ? t.point->vms.size() + 1 : 1;
+    if (++lines_in_run < expected) continue;
+    // The run's last line names the run.
+    scenarios::Json rec;
+    try {
+      rec = scenarios::Json::parse(line);
+    } catch (const std::exception&) {
+      throw cli::BadInput(path.string() + ":" + std::to_string(line_no) + ": not a JSON record");
+    }
+    if (rec.value("point_index", std::int64_t{-1}) != static_cast<std::int64_t>(t.point->index) ||
+        rec.value("replicate", std::int64_t{-1}) != t.replicate)
+      throw cli::BadInput(
+          path.string() + ":" + std::to_string(line_no) + ": this record is not run " +
+          std::to_string(runs) + " of the sweep in manifest.json (point " +
+          std::to_string(t.point->index) + ", replicate " + std::to_string(t.replicate) + ")");
+    ++runs;
+    lines_in_run = 0;
+    kept = offset;
+  }
+  in.close();
+  std::error_code ec;
+  if (std::filesystem::file_size(path, ec) != kept) std::filesystem::resize_file(path, kept, ec);
+  if (ec) throw std::runtime_error("cannot repair " + path.string() + ": " + ec.message());
+  return runs;
+}
+
+// results.csv and summary.txt from results.jsonl, read twice, never held whole.
+std::string write_tables(const std::filesystem::path& out, std::size_t& records) {
+  analysis::Summarizer summary;
+  analysis::CsvColumns columns;
+  const auto each = [&](const std::function<void(const scenarios::Json&)>& fn) {
+    std::ifstream in(out / "results.jsonl", std::ios::binary);
+    std::string line;
+    while (std::getline(in, line)) fn(scenarios::Json::parse(line));
+  };
+  records = 0;
+  each([&](const scenarios::Json& rec) {
+    summary.add(rec);
+    columns.add(rec);
+    ++records;
+  });
+  {
+    std::ofstream csv(out / "results.csv", std::ios::binary);
+    csv << columns.header();
+    each([&](const scenarios::Json& rec) { csv << columns.row(rec); });
+    if (!csv) throw std::runtime_error("cannot write " + (out / "results.csv").string());
+  }
+  const std::string table = analysis::format_table(summary.result());
+  write_file(out / "summary.txt", table);
+  return table;
+}
+
+std::string format_seconds(double s) {
+  if (s < 90) return fmt::format("{:.0f} s", s);
+  if (s < 5400) return fmt::format("{:.0f} min", s / 60);
+  return fmt::format("{:.1f} h", s / 3600);
+}
+
 int cmd_run(const std::vector<std::string>& args, const std::string& command_line) {
   po::options_description opts("run");
   opts.add_options()("out", po::value<std::string>()->default_value("results"), "output directory")(
@@ -182,9 +316,62 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
       po::value<int>()->default_value(
           static_cast<int>(std::max(1U, std::thread::hardware_concurrency()))),
       "parallel runs")("quiet", po::bool_switch(), "no summary table, no progress")(
-      "shard", po::value<std::string>(), "I/N: run only runs I, I+N, I+2N, ... (0 <= I < N)");
+      "progress", po::bool_switch(), "progress lines even when stderr is not a terminal")(
+      "shard", po::value<std::string>(), "I/N: run only runs I, I+N, I+2N, ... (0 <= I < N)")(
+      "resume", po::value<std::string>(), "DIR: complete the interrupted sweep in DIR");
   po::variables_map vm;
-  const auto files = parse_files(args, opts, vm);
+  std::vector<std::string> files;
+  scenarios::Json old_manifest;
+  std::filesystem::path out;
+  const bool resume = [&] {
+    for (const auto& a : args)
+      if (a == "--resume" || a.rfind("--resume=", 0) == 0) return true;
+    return false;
+  }();
+  if (resume) {
+    opts.add_options()("file", po::value<std::vector<std::string>>(), "scenario file");
+    po::positional_options_description pos;
+    pos.add("file", -1);
+    try {
+      po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
+      po::notify(vm);
+    } catch (const po::error& e) {
+      throw UsageError(e.what());
+    }
+    if (vm.count("file"))
+      throw UsageError("--resume DIR takes the scenario files from DIR/manifest.json; give none");
+    if (!vm["out"].defaulted() || vm.count("shard"))
+      throw UsageError(
+          "--resume DIR continues in DIR with the sweep's own shard; drop --out and --shard");
+    out = vm["resume"].as<std::string>();
+    std::ifstream m(out / "manifest.json");
+    if (!m)
+      throw cli::BadInput(out.string() + "/manifest.json: cannot open: not a migsim run directory");
+    try {
+      old_manifest = scenarios::Json::parse(m);
+      files = old_manifest.at("files").get<std::vector<std::string>>();
+    } catch (const std::exception& e) {
+      throw cli::BadInput(out.string() + "/manifest.json: not a run manifest (" + e.what() + ")");
+    }
+    if (old_manifest.contains("working_directory")) {
+      std::error_code ec;
+      std::filesystem::current_path(old_manifest["working_directory"].get<std::string>(), ec);
+      if (ec)
+        throw cli::BadInput("cannot enter the sweep's working directory " +
+                            old_manifest["working_directory"].get<std::string>() + ": " +
+                            ec.message());
+      out = std::filesystem::absolute(vm["resume"].as<std::string>(), ec);
+    }
+    const auto digests = old_manifest.value("file_digests", scenarios::Json::object());
+    for (const auto& f : files)
+      if (!digests.contains(f) || digests[f].get<std::string>() != file_digest(f))
+        throw cli::BadInput(f + " has changed since the sweep in " + out.string() +
+                            " started (its digest differs from manifest.json's): resuming would "
+                            "mix two sweeps; start a new run instead");
+  } else {
+    files = parse_files(args, opts, vm);
+    out = vm["out"].as<std::string>();
+  }
   if (vm["jobs"].as<int>() < 1 || vm["jobs"].as<int>() > kMaxJobs)
     throw UsageError("--jobs must be between 1 and " + std::to_string(kMaxJobs) + "; got " +
                      std::to_string(vm["jobs"].as<int>()));
@@ -192,7 +379,13 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   const bool quiet = vm["quiet"].as<bool>();
 
   std::int64_t shard_index = 0, shard_count = 1;
-  if (vm.count("shard")) {
+  bool sharded = false;
+  if (resume && old_manifest.contains("shard")) {
+    sharded = true;
+    shard_index = old_manifest["shard"].value("index", std::int64_t{0});
+    shard_count = old_manifest["shard"].value("count", std::int64_t{1});
+  } else if (vm.count("shard")) {
+    sharded = true;
     const std::string text = vm["shard"].as<std::string>();
     const auto slash = text.find('/');
     try {
@@ -209,71 +402,92 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   }
 
   const auto points = load_all(files);  // all input errors before any run
-  const auto all_tasks = scenarios::plan_runs(points);
+  const scenarios::RunPlan plan(points);
   // A shard takes every N-th run from its index: heavy and light sweep points spread evenly.
-  std::vector<scenarios::RunTask> tasks;
-  for (std::size_t i = 0; i < all_tasks.size(); ++i)
-    if (static_cast<std::int64_t>(i % static_cast<std::size_t>(shard_count)) == shard_index)
-      tasks.push_back(all_tasks[i]);
-  const std::filesystem::path out = vm["out"].as<std::string>();
-  prepare_output(out);
+  const auto n = static_cast<std::size_t>(shard_count),
+             first = static_cast<std::size_t>(shard_index);
+  const std::size_t planned = plan.size() > first ? (plan.size() - first + n - 1) / n : 0;
+  const auto task = [&](std::size_t i) { return plan.at(first + i * n); };
+  if (!resume) prepare_output(out);
+  const std::size_t already = resume ? repair_results(out / "results.jsonl", task, planned) : 0;
 
-  const bool interactive = !quiet && isatty(STDERR_FILENO) && tasks.size() > 1;
-  const auto started = std::chrono::steady_clock::now();
   const std::string started_utc = utc_now();
-  std::vector<scenarios::RunOutput> outputs;
-  try {
-    outputs = scenarios::run_all(tasks, jobs, [&](std::size_t done, std::size_t total) {
-      if (!interactive) return;
-      const double elapsed =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      fmt::print(stderr, "\r[{}/{}] runs done, {:.1f} s elapsed", done, total, elapsed);
-      if (done == total) fmt::print(stderr, "\n");
-    });
-  } catch (const std::exception& e) {
-    if (interactive) fmt::print(stderr, "\n");
-    std::cerr << "error: run failed: " << e.what() << "\n";
-    return kExitRunFailed;
-  }
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
-  std::string jsonl;
-  std::vector<scenarios::Json> records;
-  for (auto& o : outputs) {
-    jsonl += o.lines;
-    for (scenarios::Json& head : o.heads) records.push_back(std::move(head));
-  }
-  write_file(out / "results.jsonl", jsonl);
-  write_file(out / "results.csv", analysis::to_csv(records));
-  const std::string table = analysis::format_table(analysis::summarize(records));
-  write_file(out / "summary.txt", table);
   char host[256] = "unknown";
   gethostname(host, sizeof host - 1);
   scenarios::Json manifest{
       {"migsim_version", scenarios::kVersion},
-      {"command", command_line},
+      {"command", resume ? old_manifest.value("command", command_line) : command_line},
       {"files", files},
-      {"started_utc", started_utc},
-      {"wall_time_s", wall},
-      {"jobs", jobs},
-      {"runs", records.size()},
-      {"hostname", host},
-      {"hardware_threads", std::thread::hardware_concurrency()},
-      {"metrics", analysis::metrics_json()},
+      {"started_utc", resume ? old_manifest.value("started_utc", started_utc) : started_utc},
+      {"complete", false},
+      {"runs_planned", planned},
   };
-  if (vm.count("shard"))
+  {
+    std::error_code ec;
+    manifest["working_directory"] = std::filesystem::current_path(ec).string();
+    scenarios::Json digests = scenarios::Json::object();
+    for (const auto& f : files) digests[f] = file_digest(f);
+    manifest["file_digests"] = digests;
+  }
+  if (sharded)
     manifest["shard"] = {
-        {"index", shard_index}, {"count", shard_count}, {"runs_total", all_tasks.size()}};
-  // The command line may hold bytes that are not UTF-8 (an --out path): escape, never fail.
-  write_file(out / "manifest.json",
-             manifest.dump(2, ' ', false, scenarios::Json::error_handler_t::replace) + "\n");
+        {"index", shard_index}, {"count", shard_count}, {"runs_total", plan.size()}};
+  if (resume) manifest["resumed"] = old_manifest.value("resumed", std::int64_t{0}) + 1;
+  write_manifest(out, manifest);
+
+  const bool tty = !quiet && isatty(STDERR_FILENO);
+  const bool show_progress =
+      (tty || (!quiet && vm["progress"].as<bool>())) && planned - already > 1;
+  const auto started = std::chrono::steady_clock::now();
+  auto last_shown = started;
+  ResultsFile results(out / "results.jsonl", resume);
+  try {
+    scenarios::run_ordered(
+        planned - already, [&](std::size_t i) { return task(already + i); }, jobs,
+        [&](std::size_t, scenarios::RunOutput&& o) { results.append(o.lines); },
+        [&](std::size_t done, std::size_t total) {
+          if (!show_progress) return;
+          const auto now = std::chrono::steady_clock::now();
+          if (done < total && now - last_shown < std::chrono::milliseconds(tty ? 200 : 5000))
+            return;
+          last_shown = now;
+          const double elapsed = std::chrono::duration<double>(now - started).count();
+          const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+          const std::string left =
+              rate > 0 ? format_seconds(static_cast<double>(total - done) / rate) : "?";
+          fmt::print(stderr, "{}[{}/{}] runs done, {:.1f} runs/s, {} left{}", tty ? "\r" : "",
+                     already + done, planned, rate, done == total ? "0 s" : left,
+                     tty && done < total ? "   " : "\n");
+        });
+  } catch (const std::exception& e) {
+    results.sync();
+    if (tty) fmt::print(stderr, "\n");
+    std::cerr << "error: run failed: " << e.what() << "\n"
+              << "(the runs before it are in " << out.string()
+              << "/results.jsonl; migsim run --resume " << out.string() << " goes on from there)\n";
+    return kExitRunFailed;
+  }
+  results.sync();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::size_t records = 0;
+  const std::string table = write_tables(out, records);
+  manifest["complete"] = true;
+  manifest["wall_time_s"] = wall;
+  manifest["jobs"] = jobs;
+  manifest["runs"] = records;
+  manifest["hostname"] = host;
+  manifest["hardware_threads"] = std::thread::hardware_concurrency();
+  manifest["metrics"] = analysis::metrics_json();
+  write_manifest(out, manifest);
   if (!quiet) {
     fmt::print("{}", table);
     fmt::print(
-        "{} runs ({} records) in {:.2f} s wall time; results in {}/results.jsonl and "
+        "{} runs ({} records) in {:.2f} s wall time{}; results in {}/results.jsonl and "
         "results.csv\n",
-        tasks.size(), records.size(), wall, out.string());
+        planned - already, records, wall,
+        already > 0 ? fmt::format(" (resumed after {} runs)", already) : std::string(),
+        out.string());
   }
   return 0;
 }

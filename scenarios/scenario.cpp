@@ -897,7 +897,12 @@ std::vector<ScenarioPoint> expand_scenario(const ConfigNode& root, const std::st
   std::size_t total = 1;
   for (const auto& a : axes) {
     total *= a.values.size();
-    if (static_cast<std::int64_t>(total) * replications > max_runs)
+    if (total > static_cast<std::size_t>(kMaxPoints))
+      throw ScenarioError(file, a.line, "sweep",
+                          "the sweep has more than " + std::to_string(kMaxPoints) +
+                              " points (each is held in memory while the file runs); split it "
+                              "into several files");
+    if (static_cast<__int128>(total) * replications > max_runs)
       throw ScenarioError(file, a.line, "sweep",
                           "the sweep times replications asks for more than " +
                               std::to_string(max_runs) + " runs; split it into several files");

@@ -119,8 +119,13 @@ struct ScenarioPoint {
 
 // Loads a scenario file and expands its sweep. Throws ScenarioError on any bad input.
 std::vector<ScenarioPoint> load_scenario(const std::string& path);
-// Runs one scenario file may ask for (points x replications).
-constexpr std::int64_t kMaxRuns = 1000000;
+// Runs one scenario file may ask for (points x replications). Runs are streamed to disk one by
+// one, so memory does not grow with them; the bound keeps run indices and counts far inside
+// 64 bits (a million runs per second would take 11 days); disk space (about 3 KB per record)
+// is the practical limit.
+constexpr std::int64_t kMaxRuns = 1000000000000;
+// Sweep points one file may expand to: each is held in memory (about 3.5 KB) while it runs.
+constexpr std::int64_t kMaxPoints = 1000000;
 // VMs one scenario point may migrate (after `count` expands its items).
 constexpr std::int64_t kMaxVms = 4096;
 // The seed of the VM at `vm_index` of a point seeded `seed`: the point's own for the first VM

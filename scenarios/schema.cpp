@@ -96,7 +96,7 @@ Json scenario_schema() {
   props["description"] = Json{{"type", "string"}};
   props["seed"] = Json{{"type", "integer"}, {"minimum", 0}, {"default", 1}};
   props["replications"] =
-      Json{{"type", "integer"}, {"minimum", 1}, {"maximum", 1000000}, {"default", 1}};
+      Json{{"type", "integer"}, {"minimum", 1}, {"maximum", 1000000000000}, {"default", 1}};
   props["vm"] = section(vm);
   props["link"] = section(link, "preset", enum_of(net::link_presets().names()));
   props["link"]["description"] =
