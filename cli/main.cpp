@@ -19,6 +19,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #define XXH_INLINE_ALL
@@ -28,6 +29,7 @@
 #include "analysis/merge.h"
 #include "analysis/summary.h"
 #include "cli/commands.h"
+#include "cli/mpi_run.h"
 #include "models/host/hypervisor.h"
 #include "models/migration/algorithm.h"
 #include "models/migration/metrics.h"
@@ -59,6 +61,8 @@ const char* const kUsage =
     "                      DIR/summary.txt and DIR/manifest.json; print a summary table;\n"
     "                      --shard runs only every N-th run from run I (0 <= I < N)\n"
     "  run --resume DIR    complete an interrupted (killed, failed) sweep in DIR\n"
+    "  mpirun -n K migsim run --mpi FILE... [--out DIR]\n"
+    "                      spread the runs over K-1 MPI ranks; rank 0 writes what run writes\n"
     "  merge OUT DIR...    put the outputs of all N shards of a sweep together in OUT, as one\n"
     "                      unsharded run writes them\n"
     "  validate FILE...    check scenario files (and their sweeps) without running them\n"
@@ -318,7 +322,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
       "parallel runs")("quiet", po::bool_switch(), "no summary table, no progress")(
       "progress", po::bool_switch(), "progress lines even when stderr is not a terminal")(
       "shard", po::value<std::string>(), "I/N: run only runs I, I+N, I+2N, ... (0 <= I < N)")(
-      "resume", po::value<std::string>(), "DIR: complete the interrupted sweep in DIR");
+      "resume", po::value<std::string>(), "DIR: complete the interrupted sweep in DIR")(
+      "mpi", po::bool_switch(), "under mpirun: rank 0 writes, the other ranks run");
   po::variables_map vm;
   std::vector<std::string> files;
   scenarios::Json old_manifest;
@@ -401,8 +406,16 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
       throw UsageError("--shard " + text + ": need 1 <= N <= 1000000 and 0 <= I < N");
   }
 
+  // Under mpirun every rank reads the command line and the scenario files; ranks > 0 then only
+  // simulate the runs rank 0 sends them.
+  std::optional<cli::MpiSession> mpi;
+  if (vm["mpi"].as<bool>()) mpi.emplace();
   const auto points = load_all(files);  // all input errors before any run
   const scenarios::RunPlan plan(points);
+  if (mpi && mpi->rank() != 0) return mpi->serve(plan);
+  if (mpi && mpi->size() < 2)
+    throw UsageError(
+        "--mpi needs at least 2 ranks (rank 0 coordinates and writes): mpirun -n K, K >= 2");
   // A shard takes every N-th run from its index: heavy and light sweep points spread evenly.
   const auto n = static_cast<std::size_t>(shard_count),
              first = static_cast<std::size_t>(shard_index);
@@ -441,24 +454,28 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   const auto started = std::chrono::steady_clock::now();
   auto last_shown = started;
   ResultsFile results(out / "results.jsonl", resume);
+  const auto progress = [&](std::size_t done, std::size_t total) {
+    if (!show_progress) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (done < total && now - last_shown < std::chrono::milliseconds(tty ? 200 : 5000)) return;
+    last_shown = now;
+    const double elapsed = std::chrono::duration<double>(now - started).count();
+    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+    const std::string left =
+        rate > 0 ? format_seconds(static_cast<double>(total - done) / rate) : "?";
+    fmt::print(stderr, "{}[{}/{}] runs done, {:.1f} runs/s, {} left{}", tty ? "\r" : "",
+               already + done, planned, rate, done == total ? "0 s" : left,
+               tty && done < total ? "   " : "\n");
+  };
   try {
-    scenarios::run_ordered(
-        planned - already, [&](std::size_t i) { return task(already + i); }, jobs,
-        [&](std::size_t, scenarios::RunOutput&& o) { results.append(o.lines); },
-        [&](std::size_t done, std::size_t total) {
-          if (!show_progress) return;
-          const auto now = std::chrono::steady_clock::now();
-          if (done < total && now - last_shown < std::chrono::milliseconds(tty ? 200 : 5000))
-            return;
-          last_shown = now;
-          const double elapsed = std::chrono::duration<double>(now - started).count();
-          const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
-          const std::string left =
-              rate > 0 ? format_seconds(static_cast<double>(total - done) / rate) : "?";
-          fmt::print(stderr, "{}[{}/{}] runs done, {:.1f} runs/s, {} left{}", tty ? "\r" : "",
-                     already + done, planned, rate, done == total ? "0 s" : left,
-                     tty && done < total ? "   " : "\n");
-        });
+    if (mpi)
+      mpi->run_ordered(
+          planned - already, [&](std::size_t i) { return first + (already + i) * n; }, plan,
+          [&](std::size_t, std::string&& lines) { results.append(lines); }, progress);
+    else
+      scenarios::run_ordered(
+          planned - already, [&](std::size_t i) { return task(already + i); }, jobs,
+          [&](std::size_t, scenarios::RunOutput&& o) { results.append(o.lines); }, progress);
   } catch (const std::exception& e) {
     results.sync();
     if (tty) fmt::print(stderr, "\n");

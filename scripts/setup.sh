@@ -10,6 +10,7 @@ packages=(
   catch2 libbenchmark-dev python3 python3-matplotlib python3-yaml python3-jsonschema
   clang-14 libclang-rt-14-dev
   liblz4-dev libzstd-dev libxxhash-dev
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()
