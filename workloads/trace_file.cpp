@@ -394,6 +394,10 @@ std::shared_ptr<const Trace> parse_trace(const std::vector<std::uint8_t>& bytes,
 }
 
 std::shared_ptr<const Trace> read_trace(const std::string& path) {
+  // A device, a FIFO or a directory is not read at all (/dev/zero would never end).
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw TraceError(path + ": not a regular file");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw TraceError(path + ": cannot open: " + std::strerror(errno));
   std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)),

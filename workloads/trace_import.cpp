@@ -73,6 +73,24 @@ class Frames {
   bool any_reads_ = false, used_ = false;
 };
 
+// One line of at most 64 KiB (no format here has longer ones): an endless line (a device, a
+// binary file) is an error, not a hang.
+bool next_line(std::istream& in, std::string& line, std::uint64_t& n, const std::string& name) {
+  constexpr std::streamsize kMax = 65536;
+  line.resize(static_cast<std::size_t>(kMax));
+  in.getline(line.data(), kMax);
+  const std::streamsize got = in.gcount();
+  if (in.fail() && !in.eof() && got == kMax - 1)
+    throw ImportError(name + ":" + std::to_string(n + 1) +
+                      ": line longer than 64 KiB: not a text trace");
+  if (got == 0 && in.eof()) return false;
+  // gcount counts the newline when there was one.
+  line.resize(static_cast<std::size_t>(got) - (in.eof() || got == 0 ? 0 : 1));
+  in.clear(in.rdstate() & ~std::ios::failbit);
+  ++n;
+  return true;
+}
+
 bool parse_u64(std::string_view s, std::uint64_t& out, int base) {
   if (base == 16 && s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
   if (base == 10 && s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
@@ -113,8 +131,7 @@ std::shared_ptr<const Trace> import_csv(std::istream& in, const std::string& nam
   const auto fail = [&](const std::string& what) -> void {
     throw ImportError(name + ":" + std::to_string(n) + ": " + what);
   };
-  while (std::getline(in, line)) {
-    ++n;
+  while (next_line(in, line, n, name)) {
     std::string_view s = trim(line);
     if (s.empty() || s[0] == '#') continue;
     std::vector<std::string_view> f;
@@ -168,8 +185,7 @@ std::shared_ptr<const Trace> import_lackey(std::istream& in, const std::string& 
     const auto [it, fresh] = guest.try_emplace(vpage, guest.size());
     return it->second;
   };
-  while (std::getline(in, line)) {
-    ++n;
+  while (next_line(in, line, n, name)) {
     std::string_view s = line;
     if (s.starts_with("==") || s.starts_with("--") || trim(s).empty()) continue;  // valgrind's own
     char kind = 0;

@@ -203,6 +203,10 @@ TEST_CASE("trace commands: bad input exits 2 with the reason") {
   exit2("record --out " + dir + "/t.trace", "exactly one of --pid PID and -- COMMAND");
   exit2("record --pid 2147483000 --method content --out " + dir + "/t.trace",
         "no process with PID");
+  exit2("import --format csv /dev/zero --out " + dir + "/t.trace",
+        "/dev/zero:1: line longer than 64 KiB");
+  exit2("import --format lackey /dev/zero --out " + dir + "/t.trace",
+        "/dev/zero:1: line longer than 64 KiB");
   exit2("trace synth x.yaml --duration 1s --interval 300ms --out t", "whole number of --interval");
   {
     std::ofstream f(dir + "/bad.csv");
