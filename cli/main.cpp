@@ -89,8 +89,9 @@ const char* const kUsage =
     "\n"
     "exit codes: 0 success, 1 a run failed, 2 bad input\n";
 
-std::vector<std::string> parse_files(const std::vector<std::string>& args,
-                                     po::options_description& opts, po::variables_map& vm) {
+// Reads the options and the positional scenario files (none is allowed here).
+void parse_options(const std::vector<std::string>& args, po::options_description& opts,
+                   po::variables_map& vm) {
   opts.add_options()("file", po::value<std::vector<std::string>>(), "scenario file");
   po::positional_options_description pos;
   pos.add("file", -1);
@@ -100,6 +101,11 @@ std::vector<std::string> parse_files(const std::vector<std::string>& args,
   } catch (const po::error& e) {
     throw UsageError(e.what());
   }
+}
+
+std::vector<std::string> parse_files(const std::vector<std::string>& args,
+                                     po::options_description& opts, po::variables_map& vm) {
+  parse_options(args, opts, vm);
   if (!vm.count("file")) throw UsageError("no scenario files given");
   auto files = vm["file"].as<std::vector<std::string>>();
   // The same file twice would run twice and merge its records in the summary.
@@ -334,15 +340,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
     return false;
   }();
   if (resume) {
-    opts.add_options()("file", po::value<std::vector<std::string>>(), "scenario file");
-    po::positional_options_description pos;
-    pos.add("file", -1);
-    try {
-      po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
-      po::notify(vm);
-    } catch (const po::error& e) {
-      throw UsageError(e.what());
-    }
+    parse_options(args, opts, vm);
     if (vm.count("file"))
       throw UsageError("--resume DIR takes the scenario files from DIR/manifest.json; give none");
     if (!vm["out"].defaulted() || vm.count("shard"))
