@@ -82,6 +82,9 @@ const char* const kUsage =
     "  import --format csv|lackey INPUT --out TRACE [--interval 1ms]\n"
     "                      turn a CSV of time,page[,r|w] or valgrind lackey output into a trace\n"
     "  fit TRACE           fit hotcold, uniform and sequential to a trace's dirty-set curve\n"
+    "  plot RESULTS [--spec FILE] [--out DIR] [--data FILE]\n"
+    "                      draw the figures a spec declares (default: the scenario files'\n"
+    "                      `figures:`), PNG and PDF\n"
     "\n"
     "options:\n"
     "  --help              this text\n"
@@ -614,6 +617,8 @@ void list_scenario() {
       "    another)\n"
       "  cross_traffic: a list of TCP transfers {{from, to, rate, start, duration, streams}}\n"
       "    sharing the links (rate 0: greedy; duration 0: until the last migration ends)\n"
+      "  figures: a list of figure specs for migsim plot (kind: bars, lines, timeline, cdf,\n"
+      "    heatmap; README \"Figures\"); the run ignores it\n"
       "  sweep: mapping from section.key (vm.memory, migration.algorithm, ...), "
       "vms[i].section.key\n"
       "    (one VM) or cross_traffic[i].key to a list of values\n"
@@ -755,6 +760,18 @@ int main(int argc, char** argv) {
     if (cmd == "compare") return cmd_compare(rest);
     if (cmd == "merge") return cmd_merge(rest);
     if (cmd == "trace") return cli::cmd_trace(rest);
+    if (cmd == "plot") {
+      // Figures are drawn by analysis/plot.py (matplotlib): hand the arguments over.
+      const std::string script = std::string(MIGSIM_SOURCE_DIR) + "/analysis/plot.py";
+      std::vector<std::string> argv_s{"/usr/bin/python3", script};
+      argv_s.insert(argv_s.end(), rest.begin(), rest.end());
+      std::vector<char*> argv_c;
+      for (auto& a : argv_s) argv_c.push_back(a.data());
+      argv_c.push_back(nullptr);
+      ::execv(argv_c[0], argv_c.data());
+      throw cli::BadInput(std::string("cannot run /usr/bin/python3 ") + script + ": " +
+                          std::strerror(errno) + " (install python3-matplotlib: scripts/setup.sh)");
+    }
     if (cmd == "record") return cli::cmd_record(rest, command_line);
     if (cmd == "import") return cli::cmd_import(rest, command_line);
     if (cmd == "fit") return cli::cmd_fit(rest);

@@ -46,27 +46,48 @@ void run_ordered(std::size_t count, const std::function<RunTask(std::size_t)>& t
   std::map<std::size_t, RunOutput> ready;
   std::size_t failed_at = count;  // the first failing task
   std::exception_ptr failure;
+  // Out of memory with other threads running: this thread stops and leaves its run to the
+  // others (fewer runs at once need less memory); only the last thread's failure counts.
+  std::vector<std::size_t> retry;
+  retry.reserve(1024);  // one per thread at most: never allocates when memory has run out
+  unsigned active = 1;  // threads in the loop, this one included
   const auto worker = [&] {
     for (;;) {
       std::size_t i = 0;
       {
         std::unique_lock lock(m);
-        cv.wait(lock,
-                [&] { return next >= count || next >= failed_at || next < emitted + window; });
-        if (next >= count || next >= failed_at) return;
-        i = next++;
+        cv.wait(lock, [&] {
+          return !retry.empty() || next >= count || next >= failed_at || next < emitted + window;
+        });
+        if (!retry.empty()) {
+          i = retry.back();
+          retry.pop_back();
+        } else {
+          if (next >= count || next >= failed_at) return;
+          i = next++;
+        }
       }
       RunOutput out;
       std::exception_ptr error;
+      bool out_of_memory = false;
       try {
         const RunTask t = task(i);
         const PointResult result = simulate_point(*t.point, t.replicate);
         append_point_lines(*t.point, t.replicate, result, out.lines);
         out.heads = point_heads(*t.point, t.replicate, result);
+      } catch (const std::bad_alloc&) {
+        error = std::current_exception();
+        out_of_memory = true;
       } catch (...) {
         error = std::current_exception();
       }
       std::unique_lock lock(m);
+      if (out_of_memory && active > 1) {
+        --active;
+        retry.push_back(i);
+        cv.notify_all();
+        return;
+      }
       ++done;
       if (error) {
         if (i < failed_at) {
@@ -91,9 +112,15 @@ void run_ordered(std::size_t count, const std::function<RunTask(std::size_t)>& t
   std::vector<std::thread> threads;
   for (unsigned t = 1; t < n; ++t) {
     // When the system refuses a thread, the threads already started (and this one) do the work.
+    {
+      std::lock_guard lock(m);
+      ++active;
+    }
     try {
       threads.emplace_back(worker);
     } catch (const std::exception&) {  // std::system_error, or std::bad_alloc for its state
+      std::lock_guard lock(m);
+      --active;
       break;
     }
   }

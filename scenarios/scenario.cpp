@@ -12,9 +12,10 @@
 namespace migsim::scenarios {
 
 const std::vector<std::string_view> kTopLevelKeys{
-    "name",    "description", "seed",   "replications", "vm",           "workload", "background",
-    "link",    "topology",    "source", "destination",  "tcp",          "host",     "migration",
-    "storage", "sweep",       "vms",    "schedule",     "cross_traffic"};
+    "name",        "description", "seed",     "replications",  "vm",
+    "workload",    "background",  "link",     "topology",      "source",
+    "destination", "tcp",         "host",     "migration",     "storage",
+    "sweep",       "vms",         "schedule", "cross_traffic", "figures"};
 
 const std::vector<std::string_view> kVmItemKeys{"name",       "count",      "vm",   "workload",
                                                 "background", "migration",  "host", "storage",
@@ -377,6 +378,12 @@ ScenarioPoint load_head(const ConfigNode& root, const std::string& file) {
       throw ScenarioError(file, e->value.line, e->key,
                           "expected a text; got " + e->value.kind_name());
   }
+  // Figure specs for `migsim plot` (analysis/plot.py checks their keys); nothing here runs them.
+  if (const auto* e = root.find_entry("figures"); e && e->value.kind != ConfigNode::Kind::kSeq)
+    throw ScenarioError(file, e->value.line, "figures",
+                        "expected a list of figure specs (kind: bars, lines, timeline, cdf or "
+                        "heatmap; see migsim plot); got " +
+                            e->value.kind_name());
   if (const ConfigNode* n = root.find("name")) p.name = n->scalar;
   p.seed = read_integer(root, "seed", 1, 0, file);
   p.replications = read_integer(root, "replications", 1, 1, file, kMaxRuns);
@@ -452,15 +459,16 @@ ScenarioPoint load_point(const ConfigNode& root, const std::string& file) {
       d.read(*disk);
       d.reject_unknown();
       try {
-        (void)workloads::DiskIo(*disk,
-                                workloads::WorkloadContext{pages, p.vm.page_size, 0, 0, key, base_dir});
+        (void)workloads::DiskIo(
+            *disk, workloads::WorkloadContext{pages, p.vm.page_size, 0, 0, key, base_dir});
       } catch (const sim::ParamError& e) {
         d.fail_param(e);
       }
     }
     r.reject_unknown();
     try {
-      (void)entry->make(*params, workloads::WorkloadContext{pages, p.vm.page_size, 0, 0, key, base_dir});
+      (void)entry->make(*params,
+                        workloads::WorkloadContext{pages, p.vm.page_size, 0, 0, key, base_dir});
     } catch (const sim::ParamError& e) {
       r.fail_param(e);
     }

@@ -94,6 +94,9 @@ Json scenario_schema() {
   Json props = Json::object();
   props["name"] = Json{{"type", "string"}};
   props["description"] = Json{{"type", "string"}};
+  props["figures"] = Json{{"type", "array"},
+                          {"items", Json{{"type", "object"}}},
+                          {"description", "figure specs for migsim plot (analysis/plot.py)"}};
   props["seed"] = Json{{"type", "integer"}, {"minimum", 0}, {"default", 1}};
   props["replications"] =
       Json{{"type", "integer"}, {"minimum", 1}, {"maximum", 1000000000000}, {"default", 1}};

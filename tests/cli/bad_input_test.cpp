@@ -116,6 +116,7 @@ const Case kCases[] = {
     {"trace_missing_file.yaml",         "no-such.trace: cannot open: No such file or directory", 4},
     {"trace_not_a_trace.yaml",          "empty.yaml: not a migsim trace", 6},
     {"trace_bad_remap.yaml",            "workload.remap: 'stretch' is not one of: none, scale, wrap", 4},
+    {"figures_not_a_list.yaml",         "figures: expected a list of figure specs", 5},
     {"trace_is_a_device.yaml",          "workload.path: /dev/zero: not a regular file", 4},
     {"trace_no_path.yaml",              "workload.path: a trace workload needs `path`", 4},
 };
