@@ -51,14 +51,18 @@ void run(benchmark::State& state, const std::string& yaml) {
   }
 }
 
-void BM_Uniform_4GiB_PreCopy(benchmark::State& s) { run(s, scenario(kUniform, "pre_copy")); }
+void BM_Uniform_4GiB_PreCopy(benchmark::State& s) {
+  run(s, scenario(kUniform, "pre_copy"));
+}
 void BM_Replay_4GiB_1h_PreCopy(benchmark::State& s) {
   run(s, scenario("{type: trace, path: " + trace_path() + "}", "pre_copy"));
 }
 void BM_Replay_4GiB_1h_PreCopy_From_30min(benchmark::State& s) {
   run(s, scenario("{type: trace, path: " + trace_path() + ", start: 1800s}", "pre_copy"));
 }
-void BM_Uniform_4GiB_PostCopy(benchmark::State& s) { run(s, scenario(kUniform, "post_copy")); }
+void BM_Uniform_4GiB_PostCopy(benchmark::State& s) {
+  run(s, scenario(kUniform, "post_copy"));
+}
 void BM_Replay_4GiB_1h_PostCopy(benchmark::State& s) {
   run(s, scenario("{type: trace, path: " + trace_path() + "}", "post_copy"));
 }

@@ -421,7 +421,9 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   const auto n = static_cast<std::size_t>(shard_count),
              first = static_cast<std::size_t>(shard_index);
   const std::size_t planned = plan.size() > first ? (plan.size() - first + n - 1) / n : 0;
-  const auto task = [&](std::size_t i) { return plan.at(first + i * n); };
+  // The shard's i-th run, as an index into the whole plan, and as a task.
+  const auto plan_index = [&](std::size_t i) { return first + i * n; };
+  const auto task = [&](std::size_t i) { return plan.at(plan_index(i)); };
   if (!resume) prepare_output(out);
   const std::size_t already = resume ? repair_results(out / "results.jsonl", task, planned) : 0;
 
@@ -471,7 +473,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& command_lin
   try {
     if (mpi)
       mpi->run_ordered(
-          planned - already, [&](std::size_t i) { return first + (already + i) * n; }, plan,
+          planned - already, [&](std::size_t i) { return plan_index(already + i); }, plan,
           [&](std::size_t, std::string&& lines) { results.append(lines); }, progress);
     else
       scenarios::run_ordered(

@@ -169,8 +169,6 @@ std::pair<pid_t, int> spawn_waiting(const std::vector<std::string>& command) {
   return {pid, go[1]};
 }
 
-}  // namespace
-
 // The command line as a shell would take it back (arguments with spaces or quotes quoted).
 std::string shell_line(const std::string& head, const std::vector<std::string>& args) {
   std::string out = head;
@@ -186,6 +184,8 @@ std::string shell_line(const std::string& head, const std::vector<std::string>& 
   }
   return out;
 }
+
+}  // namespace
 
 int cmd_record(const std::vector<std::string>& all_args, const std::string&) {
   const std::string command_line = shell_line("migsim record", all_args);

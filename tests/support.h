@@ -19,6 +19,15 @@ inline std::vector<scenarios::ScenarioPoint> points(const std::string& yaml) {
   return scenarios::expand_scenario(scenarios::parse_yaml(yaml, "<test>"), "<test>");
 }
 
+// A single-migration scenario over gigabit under Xen v2 rules: the memory, the workload section
+// (a YAML flow mapping) and the algorithm.
+inline std::string migration_yaml(const std::string& memory, const std::string& workload,
+                                  const std::string& algorithm) {
+  return "vm: {memory: " + memory + "}\nworkload: " + workload +
+         "\nmigration: {algorithm: " + algorithm +
+         "}\nlink: {preset: gigabit}\nhost: {hypervisor: xen-v2}\n";
+}
+
 // Runs the first point of a scenario written as YAML; returns its record.
 inline Json run_yaml(const std::string& yaml, std::int64_t replicate = 0) {
   return scenarios::run_point(points(yaml).at(0), replicate);

@@ -111,18 +111,10 @@ TEST_CASE("import lackey: a real valgrind run of a program imports") {
   std::filesystem::remove_all(dir);
 }
 
-constexpr const char* kScenario = R"(
-vm: {memory: 256MiB}
-workload: WORKLOAD
-migration: {algorithm: pre_copy}
-link: {preset: gigabit}
-host: {hypervisor: xen-v2}
-)";
-
 std::shared_ptr<const workloads::Trace> synth(const std::string& workload) {
-  std::string s = kScenario;
-  s.replace(s.find("WORKLOAD"), 8, workload);
-  return scenarios::synthesize_trace(test::points(s).at(0), 0, sim::Duration::ms(100), 1200);
+  return scenarios::synthesize_trace(
+      test::points(test::migration_yaml("256MiB", workload, "pre_copy")).at(0), 0,
+      sim::Duration::ms(100), 1200);
 }
 
 double param(const analysis::Fit& f, const char* name) {

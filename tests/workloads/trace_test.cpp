@@ -160,19 +160,8 @@ TEST_CASE("trace file: corrupt or foreign files are rejected with the reason") {
   CHECK_THAT(error(patched(bytes, body + 3, 0 << 1 | 1)), Catch::Contains("touches the previous"));
 }
 
-constexpr const char* kScenario = R"(
-vm: {memory: 128MiB}
-workload: WORKLOAD
-migration: {algorithm: ALGORITHM}
-link: {preset: gigabit}
-host: {hypervisor: xen-v2}
-)";
-
 std::string scenario(const std::string& workload, const std::string& algorithm) {
-  std::string s = kScenario;
-  s.replace(s.find("WORKLOAD"), 8, workload);
-  s.replace(s.find("ALGORITHM"), 9, algorithm);
-  return s;
+  return test::migration_yaml("128MiB", workload, algorithm);
 }
 
 double metric(const test::Json& record, const char* name) {
@@ -317,7 +306,7 @@ TEST_CASE("trace workload: a relative path is relative to the scenario file") {
   std::filesystem::remove(dir + "/traces/u.trace");
   const auto gone = test::run_cli("validate " + dir + "/s.yaml");
   CHECK(gone.exit_code == 2);
-  CHECK_THAT(gone.output, Catch::Contains("s.yaml:3: workload.path:"));
+  CHECK_THAT(gone.output, Catch::Contains("s.yaml:2: workload.path:"));
   CHECK_THAT(gone.output, Catch::Contains("traces/u.trace: cannot open"));
   std::filesystem::remove_all(dir);
 }
